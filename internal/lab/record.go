@@ -201,7 +201,7 @@ type Grid struct {
 	FactorKgPerKWh float64 `json:"factor_kg_per_kwh"`
 	Source         string  `json:"source"`
 	Year           int     `json:"year,omitempty"`
-	// Method is "location-based annual average" for the bundled table, or
+	// Method is "location-based, annual average" for the bundled table, or
 	// "user-supplied".
 	Method string `json:"method"`
 }
