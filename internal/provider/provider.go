@@ -85,7 +85,9 @@ type Chunk struct {
 // Usage is what the provider itself reports about a finished (or failed)
 // request. Counts are -1 when the provider did not report them.
 type Usage struct {
-	// PromptTokens is the number of prompt tokens the model evaluated.
+	// PromptTokens is the number of prompt tokens the model evaluated. It
+	// excludes CachedPromptTokens where the server reports them apart (the
+	// OpenAI API counts them inside prompt_tokens; the adapters subtract).
 	PromptTokens int `json:"prompt_tokens"`
 	// CompletionTokens is the number of tokens generated, thinking included.
 	CompletionTokens int `json:"completion_tokens"`
@@ -160,9 +162,12 @@ type Provider interface {
 }
 
 // Preparer is implemented by providers that can load a model ahead of a
-// request, so that the load falls outside the measured window.
+// request, so that the load falls outside the measured window. opts are the
+// options the request will use: a server that sizes the model's memory by
+// them (Ollama's num_ctx) must load it the same way, or it reloads inside
+// the measurement.
 type Preparer interface {
-	Prepare(ctx context.Context, model string) error
+	Prepare(ctx context.Context, model string, opts Options) error
 }
 
 // TokenCounter is implemented by providers that tokenise with the model's own

@@ -95,6 +95,9 @@ func (s *Scripted) Stream(ctx context.Context, req provider.Request, fn func(pro
 		}
 		partial.CompletionTokens++
 	}
+	if err := ctx.Err(); err != nil {
+		return partial, fmt.Errorf("scripted stream: %w", err)
+	}
 	return s.Usage, nil
 }
 
