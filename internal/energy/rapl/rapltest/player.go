@@ -46,11 +46,19 @@ type Player struct {
 	zones  []playZone
 	paused bool
 	err    error
+	// writes logs each round of writes: the instant its values stand for
+	// and when the last file was in place. Kept for the last maxWrites.
+	writes []write
 
 	stop chan struct{}
 	done chan struct{}
 	once sync.Once
 }
+
+type write struct{ at, done time.Time }
+
+// maxWrites bounds the write log (about a minute at 1 ms).
+const maxWrites = 60000
 
 type segment struct {
 	at time.Time
@@ -151,6 +159,27 @@ func (p *Player) writeLocked(at time.Time) {
 			return
 		}
 	}
+	if len(p.writes) == maxWrites {
+		p.writes = append(p.writes[:0], p.writes[maxWrites/2:]...)
+	}
+	p.writes = append(p.writes, write{at: at, done: time.Now()})
+}
+
+// Visible returns the instant whose energy the counter files showed at t:
+// the instant of the latest round of writes completed by t. On a loaded
+// machine the writer goroutine can fall tens of milliseconds behind the
+// profile, far more than a hardware counter's 1 ms; comparing a reading
+// taken at t with Truth up to Visible(t) judges the reader's arithmetic, not
+// the scheduler. It returns t when no write completed by t is logged.
+func (p *Player) Visible(t time.Time) time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i := len(p.writes) - 1; i >= 0; i-- {
+		if !p.writes[i].done.After(t) {
+			return p.writes[i].at
+		}
+	}
+	return t
 }
 
 // energyAtLocked integrates the profile from its start to at, in µJ.
