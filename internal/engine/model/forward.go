@@ -1,0 +1,278 @@
+package model
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/llm-energy-lab/energylab/internal/engine/tensor"
+)
+
+// DefaultPrefillBatch is the number of prompt tokens a Session evaluates per
+// forward pass: each weight matrix is read once per batch. 64 keeps a
+// batch's activations (64 × 3,072 float32 = 768 KiB for Qwen3-0.6B's
+// feed-forward) small.
+const DefaultPrefillBatch = 64
+
+// Model is a configuration with its weights. A Model is read-only once made
+// and may serve any number of Sessions concurrently.
+type Model struct {
+	config  Config
+	weights *Weights
+}
+
+// New checks that w holds every tensor c names, with the right shapes, and
+// returns the model.
+func New(c Config, w *Weights) (*Model, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if _, err := w.Tensors(c); err != nil {
+		return nil, fmt.Errorf("weights do not fit the %s config: %w", c.Architecture, err)
+	}
+	return &Model{config: c, weights: w}, nil
+}
+
+// Config returns the model's hyper-parameters.
+func (m *Model) Config() Config { return m.config }
+
+// Weights returns the model's weights; callers must not modify them.
+func (m *Model) Weights() *Weights { return m.weights }
+
+// output returns the output head: output.weight, or token_embd.weight when
+// the embeddings are tied.
+func (m *Model) output() *tensor.Matrix {
+	if m.weights.Output != nil {
+		return m.weights.Output
+	}
+	return m.weights.TokenEmbedding
+}
+
+// Session is one sequence being evaluated: its KV cache, its position and
+// its scratch memory. A Session is not safe for concurrent use; run one per
+// request.
+type Session struct {
+	m        *Model
+	pool     *tensor.Pool
+	capacity int
+	batch    int
+	pos      int
+
+	// KV cache: per layer, capacity positions of KVDim float32, keys in k
+	// and values in v. Position p of layer l starts at k[l][p*KVDim].
+	k, v [][]float32
+
+	// Scratch for a batch of up to batch tokens, row-major by token.
+	x, xn, q, kb, vb, att, proj, gate, up []float32
+	cos, sin                              []float32 // batch × HeadDim/2
+	scores                                [][]float32
+	logits                                []float32
+}
+
+// NewSession returns a session whose KV cache holds capacity tokens (prompt
+// plus generated tokens: allocate what the request needs, not the model's
+// whole context), computing with pool's threads.
+func (m *Model) NewSession(pool *tensor.Pool, capacity int) (*Session, error) {
+	c := m.config
+	if capacity <= 0 || capacity > c.ContextLength {
+		return nil, fmt.Errorf("session capacity %d outside the model's context of 1..%d tokens", capacity, c.ContextLength)
+	}
+	s := &Session{m: m, pool: pool, capacity: capacity}
+	s.k = make([][]float32, c.BlockCount)
+	s.v = make([][]float32, c.BlockCount)
+	for l := range c.BlockCount {
+		s.k[l] = make([]float32, capacity*c.KVDim())
+		s.v[l] = make([]float32, capacity*c.KVDim())
+	}
+	s.setBatch(min(DefaultPrefillBatch, capacity))
+	s.scores = make([][]float32, pool.Threads())
+	for i := range s.scores {
+		s.scores[i] = make([]float32, capacity)
+	}
+	s.logits = make([]float32, c.VocabSize)
+	return s, nil
+}
+
+func (s *Session) setBatch(b int) {
+	c := s.m.config
+	s.batch = b
+	s.x = make([]float32, b*c.EmbeddingLength)
+	s.xn = make([]float32, b*c.EmbeddingLength)
+	s.proj = make([]float32, b*c.EmbeddingLength)
+	s.q = make([]float32, b*c.QueryDim())
+	s.att = make([]float32, b*c.QueryDim())
+	s.kb = make([]float32, b*c.KVDim())
+	s.vb = make([]float32, b*c.KVDim())
+	s.gate = make([]float32, b*c.FeedForwardLength)
+	s.up = make([]float32, b*c.FeedForwardLength)
+	s.cos = make([]float32, b*c.HeadDim()/2)
+	s.sin = make([]float32, b*c.HeadDim()/2)
+}
+
+// SetPrefillBatch sets the number of prompt tokens evaluated per forward
+// pass (DefaultPrefillBatch by default); 1 evaluates a prompt token by
+// token.
+func (s *Session) SetPrefillBatch(n int) {
+	if n < 1 {
+		n = 1
+	}
+	s.setBatch(min(n, s.capacity))
+}
+
+// Pos returns the number of tokens in the KV cache: the position the next
+// token will take.
+func (s *Session) Pos() int { return s.pos }
+
+// Capacity returns the number of tokens the KV cache holds.
+func (s *Session) Capacity() int { return s.capacity }
+
+// Reset empties the KV cache so that the session can evaluate a new
+// sequence.
+func (s *Session) Reset() { s.pos = 0 }
+
+// Prefill evaluates tokens at the next positions, in batches, and returns
+// the logits (VocabSize elements) of the last one only. The returned slice
+// is owned by the session and overwritten by its next call. When ctx is
+// cancelled, Prefill returns ctx.Err() at the next layer boundary; Pos then
+// counts the tokens of the batches completed before it.
+func (s *Session) Prefill(ctx context.Context, tokens []int) ([]float32, error) {
+	if len(tokens) == 0 {
+		return nil, fmt.Errorf("prefill of no tokens")
+	}
+	if s.pos+len(tokens) > s.capacity {
+		return nil, fmt.Errorf("%d tokens at position %d overflow the KV cache of %d tokens", len(tokens), s.pos, s.capacity)
+	}
+	for _, t := range tokens {
+		if t < 0 || t >= s.m.config.VocabSize {
+			return nil, fmt.Errorf("token id %d outside the vocabulary of %d", t, s.m.config.VocabSize)
+		}
+	}
+	for i := 0; i < len(tokens); i += s.batch {
+		last := i+s.batch >= len(tokens)
+		if err := s.forward(ctx, tokens[i:min(i+s.batch, len(tokens))], last); err != nil {
+			return nil, err
+		}
+	}
+	return s.logits, nil
+}
+
+// Decode evaluates one token at the next position and returns its logits,
+// owned by the session like Prefill's.
+func (s *Session) Decode(ctx context.Context, token int) ([]float32, error) {
+	return s.Prefill(ctx, []int{token})
+}
+
+// forward evaluates a batch of tokens at positions s.pos.. and, when
+// logits is true, computes the logits of the batch's last token.
+func (s *Session) forward(ctx context.Context, tokens []int, logits bool) error {
+	c := s.m.config
+	w := s.m.weights
+	n := len(tokens)
+	emb, qd, kvd, hd, ff := c.EmbeddingLength, c.QueryDim(), c.KVDim(), c.HeadDim(), c.FeedForwardLength
+	eps := float32(c.RMSEpsilon)
+	p := s.pool
+	pos0 := s.pos
+
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	x := s.x[:n*emb]
+	for t, id := range tokens {
+		w.TokenEmbedding.Row(id, x[t*emb:(t+1)*emb])
+	}
+	half := hd / 2
+	cos, sin := s.cos[:n*half], s.sin[:n*half]
+	for t := range n {
+		tensor.RopeAngles(cos[t*half:(t+1)*half], sin[t*half:(t+1)*half], pos0+t, c.RopeFreqBase, hd)
+	}
+	rope := tensor.RopeNeoX
+	if c.RopeStyle == RopeInterleaved {
+		rope = tensor.RopeInterleaved
+	}
+
+	xn, q, kb, vb := s.xn[:n*emb], s.q[:n*qd], s.kb[:n*kvd], s.vb[:n*kvd]
+	att, proj, gate, up := s.att[:n*qd], s.proj[:n*emb], s.gate[:n*ff], s.up[:n*ff]
+	for l := range c.BlockCount {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		L := &w.Layers[l]
+
+		// Attention.
+		for t := range n {
+			tensor.RMSNorm(xn[t*emb:(t+1)*emb], x[t*emb:(t+1)*emb], L.AttnNorm, eps)
+		}
+		tensor.MatMul(p, q, L.Q, xn, n)
+		tensor.MatMul(p, kb, L.K, xn, n)
+		tensor.MatMul(p, vb, L.V, xn, n)
+		for t := range n {
+			qt, kt := q[t*qd:(t+1)*qd], kb[t*kvd:(t+1)*kvd]
+			if c.QKNorm {
+				for h := 0; h < qd; h += hd {
+					tensor.RMSNorm(qt[h:h+hd], qt[h:h+hd], L.QNorm, eps)
+				}
+				for h := 0; h < kvd; h += hd {
+					tensor.RMSNorm(kt[h:h+hd], kt[h:h+hd], L.KNorm, eps)
+				}
+			}
+			ct, st := cos[t*half:(t+1)*half], sin[t*half:(t+1)*half]
+			rope(qt, hd, ct, st)
+			rope(kt, hd, ct, st)
+		}
+		copy(s.k[l][pos0*kvd:(pos0+n)*kvd], kb)
+		copy(s.v[l][pos0*kvd:(pos0+n)*kvd], vb)
+		s.attention(l, q, att, n, pos0)
+		tensor.MatMul(p, proj, L.Output, att, n)
+		tensor.Add(x, proj)
+
+		// Feed-forward.
+		for t := range n {
+			tensor.RMSNorm(xn[t*emb:(t+1)*emb], x[t*emb:(t+1)*emb], L.FFNNorm, eps)
+		}
+		tensor.MatMul(p, gate, L.Gate, xn, n)
+		tensor.MatMul(p, up, L.Up, xn, n)
+		tensor.SwiGLU(gate, up)
+		tensor.MatMul(p, proj, L.Down, gate, n)
+		tensor.Add(x, proj)
+	}
+	s.pos += n
+	if !logits {
+		return nil
+	}
+	last := xn[:emb]
+	tensor.RMSNorm(last, x[(n-1)*emb:n*emb], w.OutputNorm, eps)
+	tensor.MatVec(p, s.logits, s.m.output(), last)
+	return nil
+}
+
+// attention computes causal grouped-query attention for n query tokens at
+// positions pos0.. against layer l's KV cache, which already holds their
+// keys and values: query head h reads KV head h/(HeadCount/HeadCountKV), and
+// token t attends to positions 0..pos0+t. Scores are scaled by
+// 1/sqrt(HeadDim). Each (token, head) pair is independent, so the pairs are
+// split across the pool's workers.
+func (s *Session) attention(l int, q, out []float32, n, pos0 int) {
+	c := s.m.config
+	hd, qd, kvd := c.HeadDim(), c.QueryDim(), c.KVDim()
+	group := c.HeadCount / c.HeadCountKV
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	keys, values := s.k[l], s.v[l]
+	s.pool.For(n*c.HeadCount, 1, func(worker, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			t, h := i/c.HeadCount, i%c.HeadCount
+			kvOff := (h / group) * hd
+			qh := q[t*qd+h*hd : t*qd+(h+1)*hd]
+			span := pos0 + t + 1
+			sc := s.scores[worker][:span]
+			for j := range span {
+				sc[j] = tensor.Dot(qh, keys[j*kvd+kvOff:j*kvd+kvOff+hd]) * scale
+			}
+			tensor.Softmax(sc)
+			o := out[t*qd+h*hd : t*qd+(h+1)*hd]
+			clear(o)
+			for j, pj := range sc {
+				tensor.Axpy(o, values[j*kvd+kvOff:j*kvd+kvOff+hd], pj)
+			}
+		}
+	})
+}

@@ -1,0 +1,181 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// func cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
+TEXT ·cpuid(SB), NOSPLIT, $0-24
+	MOVL leaf+0(FP), AX
+	MOVL sub+4(FP), CX
+	CPUID
+	MOVL AX, eax+8(FP)
+	MOVL BX, ebx+12(FP)
+	MOVL CX, ecx+16(FP)
+	MOVL DX, edx+20(FP)
+	RET
+
+// func xgetbv() (eax, edx uint32)
+TEXT ·xgetbv(SB), NOSPLIT, $0-8
+	MOVL $0, CX
+	XGETBV
+	MOVL AX, eax+0(FP)
+	MOVL DX, edx+4(FP)
+	RET
+
+// REDUCE sums the 16 lanes of accumulators ya and yb (xa is ya's lower
+// half; xt is scratch) into the low lane of xa, in the fixed order every
+// kernel uses.
+#define REDUCE(ya, yb, xa, xt) \
+	VADDPS       yb, ya, ya \
+	VEXTRACTF128 $1, ya, xt \
+	VADDPS       xt, xa, xa \
+	VMOVHLPS     xa, xa, xt \
+	VADDPS       xt, xa, xa \
+	VMOVSHDUP    xa, xt     \
+	VADDSS       xt, xa, xa
+
+// func dotAVX2(a, b *float32, n int) float32
+TEXT ·dotAVX2(SB), NOSPLIT, $0-28
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DI
+	MOVQ n+16(FP), CX
+	SHLQ $2, CX
+	XORQ AX, AX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+dotloop:
+	VMOVUPS     (SI)(AX*1), Y2
+	VMOVUPS     32(SI)(AX*1), Y3
+	VFMADD231PS (DI)(AX*1), Y2, Y0
+	VFMADD231PS 32(DI)(AX*1), Y3, Y1
+	ADDQ        $64, AX
+	CMPQ        AX, CX
+	JLT         dotloop
+
+	REDUCE(Y0, Y1, X0, X2)
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func dot4x1AVX2(w0, w1, w2, w3, x *float32, n int, out *[4]float32)
+TEXT ·dot4x1AVX2(SB), NOSPLIT, $0-56
+	MOVQ w0+0(FP), SI
+	MOVQ w1+8(FP), DI
+	MOVQ w2+16(FP), R8
+	MOVQ w3+24(FP), R9
+	MOVQ x+32(FP), R10
+	MOVQ n+40(FP), CX
+	MOVQ out+48(FP), R11
+	SHLQ $2, CX
+	XORQ AX, AX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+loop4x1:
+	VMOVUPS     (R10)(AX*1), Y8
+	VMOVUPS     32(R10)(AX*1), Y9
+	VFMADD231PS (SI)(AX*1), Y8, Y0
+	VFMADD231PS 32(SI)(AX*1), Y9, Y1
+	VFMADD231PS (DI)(AX*1), Y8, Y2
+	VFMADD231PS 32(DI)(AX*1), Y9, Y3
+	VFMADD231PS (R8)(AX*1), Y8, Y4
+	VFMADD231PS 32(R8)(AX*1), Y9, Y5
+	VFMADD231PS (R9)(AX*1), Y8, Y6
+	VFMADD231PS 32(R9)(AX*1), Y9, Y7
+	ADDQ        $64, AX
+	CMPQ        AX, CX
+	JLT         loop4x1
+
+	REDUCE(Y0, Y1, X0, X8)
+	MOVSS X0, 0(R11)
+	REDUCE(Y2, Y3, X2, X8)
+	MOVSS X2, 4(R11)
+	REDUCE(Y4, Y5, X4, X8)
+	MOVSS X4, 8(R11)
+	REDUCE(Y6, Y7, X6, X8)
+	MOVSS X6, 12(R11)
+	VZEROUPPER
+	RET
+
+// func dot2x2AVX2(w0, w1, x0, x1 *float32, n int, out *[4]float32)
+// out = {w0·x0, w0·x1, w1·x0, w1·x1}.
+TEXT ·dot2x2AVX2(SB), NOSPLIT, $0-48
+	MOVQ w0+0(FP), SI
+	MOVQ w1+8(FP), DI
+	MOVQ x0+16(FP), R8
+	MOVQ x1+24(FP), R9
+	MOVQ n+32(FP), CX
+	MOVQ out+40(FP), R11
+	SHLQ $2, CX
+	XORQ AX, AX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+loop2x2:
+	VMOVUPS     (R8)(AX*1), Y8
+	VMOVUPS     32(R8)(AX*1), Y9
+	VMOVUPS     (R9)(AX*1), Y10
+	VMOVUPS     32(R9)(AX*1), Y11
+	VMOVUPS     (SI)(AX*1), Y12
+	VMOVUPS     32(SI)(AX*1), Y13
+	VFMADD231PS Y12, Y8, Y0
+	VFMADD231PS Y13, Y9, Y1
+	VFMADD231PS Y12, Y10, Y2
+	VFMADD231PS Y13, Y11, Y3
+	VMOVUPS     (DI)(AX*1), Y12
+	VMOVUPS     32(DI)(AX*1), Y13
+	VFMADD231PS Y12, Y8, Y4
+	VFMADD231PS Y13, Y9, Y5
+	VFMADD231PS Y12, Y10, Y6
+	VFMADD231PS Y13, Y11, Y7
+	ADDQ        $64, AX
+	CMPQ        AX, CX
+	JLT         loop2x2
+
+	REDUCE(Y0, Y1, X0, X8)
+	MOVSS X0, 0(R11)
+	REDUCE(Y2, Y3, X2, X8)
+	MOVSS X2, 4(R11)
+	REDUCE(Y4, Y5, X4, X8)
+	MOVSS X4, 8(R11)
+	REDUCE(Y6, Y7, X6, X8)
+	MOVSS X6, 12(R11)
+	VZEROUPPER
+	RET
+
+// func axpyAVX2(dst, x *float32, n int, a float32)
+// dst[i] += a*x[i] for i < n, n a positive multiple of 16, one fused
+// multiply-add per element.
+TEXT ·axpyAVX2(SB), NOSPLIT, $0-28
+	MOVQ         dst+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS a+24(FP), Y0
+	SHLQ         $2, CX
+	XORQ         AX, AX
+
+axpyloop:
+	VMOVUPS     (DI)(AX*1), Y1
+	VMOVUPS     32(DI)(AX*1), Y2
+	VFMADD231PS (SI)(AX*1), Y0, Y1
+	VFMADD231PS 32(SI)(AX*1), Y0, Y2
+	VMOVUPS     Y1, (DI)(AX*1)
+	VMOVUPS     Y2, 32(DI)(AX*1)
+	ADDQ        $64, AX
+	CMPQ        AX, CX
+	JLT         axpyloop
+
+	VZEROUPPER
+	RET

@@ -1,0 +1,157 @@
+package tensor
+
+import (
+	"fmt"
+	"math"
+)
+
+// RMSNorm writes x normalised by its root mean square and scaled by weight
+// into dst: dst[i] = x[i] / sqrt(mean(x²) + eps) * weight[i] (Zhang &
+// Sennrich 2019, "Root Mean Square Layer Normalization"; ggml_rms_norm
+// followed by the weight multiply). The sum of squares is accumulated in
+// float64. dst may alias x.
+func RMSNorm(dst, x, weight []float32, eps float32) {
+	n := len(x)
+	if len(dst) != n || len(weight) != n {
+		panic(fmt.Sprintf("tensor: RMSNorm of %d elements with weight[%d] into dst[%d]", n, len(weight), len(dst)))
+	}
+	var ss float64
+	for _, v := range x {
+		ss += float64(v) * float64(v)
+	}
+	scale := float32(1 / math.Sqrt(ss/float64(n)+float64(eps)))
+	for i, v := range x {
+		dst[i] = v * scale * weight[i]
+	}
+}
+
+// Softmax replaces x with exp(x[i]-max) / Σ exp(x[j]-max), the numerically
+// stable softmax. The exponentials are computed and summed in float64.
+func Softmax(x []float32) {
+	if len(x) == 0 {
+		return
+	}
+	m := x[0]
+	for _, v := range x[1:] {
+		if v > m {
+			m = v
+		}
+	}
+	var sum float64
+	for i, v := range x {
+		e := math.Exp(float64(v - m))
+		x[i] = float32(e)
+		sum += e
+	}
+	inv := 1 / sum
+	for i, v := range x {
+		x[i] = float32(float64(v) * inv)
+	}
+}
+
+// SiLU returns x·σ(x) = x / (1 + e^-x), the sigmoid linear unit (Elfwing et
+// al. 2017; "swish" with β = 1).
+func SiLU(x float32) float32 {
+	return float32(float64(x) / (1 + math.Exp(-float64(x))))
+}
+
+// SwiGLU replaces gate with SiLU(gate[i]) * up[i], the gated activation of
+// the SwiGLU feed-forward (Shazeer 2020, "GLU Variants Improve Transformer").
+func SwiGLU(gate, up []float32) {
+	up = up[:len(gate)]
+	for i, g := range gate {
+		gate[i] = SiLU(g) * up[i]
+	}
+}
+
+// Add adds src to dst element-wise.
+func Add(dst, src []float32) {
+	src = src[:len(dst)]
+	for i := range dst {
+		dst[i] += src[i]
+	}
+}
+
+// Argmax returns the index of the largest element of x, the lowest index
+// among equal maxima; -1 for an empty x.
+func Argmax(x []float32) int {
+	if len(x) == 0 {
+		return -1
+	}
+	best := 0
+	for i, v := range x {
+		if v > x[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+// RopeAngles writes the rotation of position pos for each of the dims/2
+// frequency pairs of a head of dims elements: θ_i = pos · base^(-2i/dims),
+// cos[i] = cos θ_i, sin[i] = sin θ_i (Su et al. 2021, "RoFormer"). The
+// angles are computed in float64. cos and sin must have dims/2 elements.
+func RopeAngles(cos, sin []float32, pos int, base float64, dims int) {
+	half := dims / 2
+	if len(cos) != half || len(sin) != half {
+		panic(fmt.Sprintf("tensor: RopeAngles for %d dims into cos[%d], sin[%d]", dims, len(cos), len(sin)))
+	}
+	for i := range half {
+		theta := float64(pos) * math.Pow(base, -2*float64(i)/float64(dims))
+		s, c := math.Sincos(theta)
+		cos[i], sin[i] = float32(c), float32(s)
+	}
+}
+
+// RopeNeoX rotates each head of headDim elements in x (len(x) is a multiple
+// of headDim) by the angles in cos and sin (headDim/2 each), in the
+// "half-rotation" layout that GPT-NeoX, Hugging Face Llama/Qwen and GGML's
+// GGML_ROPE_TYPE_NEOX use: element i is paired with element i+headDim/2,
+//
+//	x'[i]        = x[i]·cos θ_i − x[i+h]·sin θ_i
+//	x'[i+h]      = x[i]·sin θ_i + x[i+h]·cos θ_i     (h = headDim/2)
+func RopeNeoX(x []float32, headDim int, cos, sin []float32) {
+	h := headDim / 2
+	cos, sin = cos[:h], sin[:h]
+	for o := 0; o+headDim <= len(x); o += headDim {
+		a := x[o : o+h]
+		b := x[o+h : o+headDim]
+		for i := range h {
+			x0, x1 := a[i], b[i]
+			a[i] = x0*cos[i] - x1*sin[i]
+			b[i] = x0*sin[i] + x1*cos[i]
+		}
+	}
+}
+
+// RopeInterleaved rotates each head of headDim elements in x like RopeNeoX
+// but pairs adjacent elements (2i, 2i+1), the layout of the original RoPE
+// and of GGML_ROPE_TYPE_NORMAL, which GGUF llama models use because
+// llama.cpp's converter permutes their q and k weights for it.
+func RopeInterleaved(x []float32, headDim int, cos, sin []float32) {
+	h := headDim / 2
+	cos, sin = cos[:h], sin[:h]
+	for o := 0; o+headDim <= len(x); o += headDim {
+		v := x[o : o+headDim]
+		for i := range h {
+			x0, x1 := v[2*i], v[2*i+1]
+			v[2*i] = x0*cos[i] - x1*sin[i]
+			v[2*i+1] = x0*sin[i] + x1*cos[i]
+		}
+	}
+}
+
+// Axpy adds a·x to dst element-wise (BLAS saxpy): dst[i] += a*x[i]. With
+// SIMD kernels each element is one fused multiply-add (one rounding);
+// the portable kernel rounds the product and the sum.
+func Axpy(dst, x []float32, a float32) {
+	x = x[:len(dst)]
+	n := 0
+	if useSIMD && len(dst) >= simdWidth {
+		n = len(dst) &^ (simdWidth - 1)
+		axpySIMD(dst[:n], x[:n], a)
+	}
+	for i := n; i < len(dst); i++ {
+		dst[i] += a * x[i]
+	}
+}
