@@ -256,7 +256,7 @@ func cmdRuns(ctx context.Context, env Env, args []string) error {
 		}
 		rec, err := db.GetRun(ctx, fs.Arg(0))
 		if err != nil {
-			return runErr(err)
+			return runErr(err, fs.Arg(0), db.Path())
 		}
 		if *asJSON {
 			return writeJSON(env.Stdout, rec)
@@ -269,7 +269,7 @@ func cmdRuns(ctx context.Context, env Env, args []string) error {
 			return usagef("usage: energylab runs rm ID (the full ID)")
 		}
 		if err := db.DeleteRun(ctx, fs.Arg(0)); err != nil {
-			return runErr(err)
+			return runErr(err, fs.Arg(0), db.Path())
 		}
 		fmt.Fprintf(env.Stdout, "deleted run %s\n", fs.Arg(0))
 		return nil
@@ -277,9 +277,13 @@ func cmdRuns(ctx context.Context, env Env, args []string) error {
 	return usagef("unknown runs subcommand %q: want list, show or rm", sub)
 }
 
-func runErr(err error) error {
-	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrAmbiguous) {
-		return hinted{usageError{err}, "energylab runs (lists the stored runs and their IDs)"}
+func runErr(err error, id, path string) error {
+	const hint = "energylab runs (lists the stored runs and their IDs)"
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return hinted{usagef("no run %q in %s", id, path), hint}
+	case errors.Is(err, store.ErrAmbiguous):
+		return hinted{usageError{err}, hint}
 	}
 	return err
 }

@@ -94,7 +94,7 @@ var fields = []field{
 	boolean("preload", []string{"ENERGYLAB_PRELOAD"}, "load the model before the idle baseline and the request", func(c *Config) *bool { return &c.Preload }),
 	integer("max-tokens", []string{"ENERGYLAB_MAX_TOKENS"}, "maximum tokens to generate", func(c *Config) *int { return &c.Run.MaxTokens }),
 	num("temperature", []string{"ENERGYLAB_TEMPERATURE"}, "sampling temperature (0 = greedy)", func(c *Config) *float64 { return &c.Run.Temperature }),
-	{flag: "ollama-host", env: []string{"OLLAMA_HOST"}, usage: "Ollama server (OLLAMA_HOST)",
+	{flag: "ollama-host", env: []string{"OLLAMA_HOST"}, usage: "Ollama server URL; host, host:port or a full URL, as OLLAMA_HOST takes",
 		set: func(c *Config, v string) error {
 			u, err := OllamaURL(v)
 			if err != nil {

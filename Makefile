@@ -1,0 +1,49 @@
+# energylab — see README.md.
+GO       ?= go
+FUZZTIME ?= 8s
+PROMPT   ?= Why is the sky blue?
+BIN      := bin/energylab
+
+.PHONY: all build run test unit fuzz bench check tags generate clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/energylab
+
+# One energy test on the embedded default model (nothing to install).
+run: build
+	./$(BIN) run "$(PROMPT)"
+
+# The whole suite: vet, the build-tag check, a cgo-free build, every test
+# under the race detector, and every fuzz target for FUZZTIME.
+test: tags unit fuzz
+
+unit:
+	$(GO) vet ./...
+	CGO_ENABLED=0 $(GO) build ./...
+	$(GO) test -race -count=1 ./...
+
+fuzz:
+	FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
+
+tags:
+	./scripts/check_build_tags.sh
+
+# Speed and overhead figures quoted in the README.
+bench:
+	$(GO) test -run XXX -bench . -benchtime 30x ./internal/harness/
+	$(GO) test -run XXX -bench . ./internal/energy/rapl/ ./internal/energy/cpumodel/
+	$(GO) test -run XXX -bench Tiny -benchtime 2s ./internal/engine/synth/
+
+# Formatting, tidiness and generated data must be clean before committing.
+check: test
+	test -z "$$(gofmt -l $$(git ls-files '*.go'))"
+	$(GO) mod tidy -diff
+	$(GO) generate ./internal/carbon/ && git diff --exit-code internal/carbon/grid_factors.json
+
+generate:
+	$(GO) generate ./...
+
+clean:
+	rm -rf bin

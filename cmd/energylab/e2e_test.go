@@ -1,0 +1,315 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/llm-energy-lab/energylab/internal/energy"
+	"github.com/llm-energy-lab/energylab/internal/energy/rapl/rapltest"
+	"github.com/llm-energy-lab/energylab/internal/lab"
+)
+
+var binary string
+
+// TestMain builds the energylab binary once; the tests run it as a user
+// would, each with its own HOME so that nothing touches the real one.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "energylab-e2e")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "energylab")
+	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func run(t *testing.T, home string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(cleanEnv(), "HOME="+home)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{out.String(), errb.String(), code}
+}
+
+// cleanEnv drops the lab's and the providers' variables so the host's
+// settings cannot leak into the test.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "ENERGYLAB_") || strings.HasPrefix(k, "OLLAMA_") || strings.HasPrefix(k, "OPENAI_") ||
+			strings.HasPrefix(k, "GROQ_") || strings.HasPrefix(k, "XDG_") || k == "HOME" {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
+}
+
+func decode(t *testing.T, s string) lab.Record {
+	t.Helper()
+	var rec lab.Record
+	if err := json.Unmarshal([]byte(s), &rec); err != nil {
+		t.Fatalf("stdout is not a JSON record: %v\n%s", err, s)
+	}
+	return rec
+}
+
+func near(a, b, rel float64) bool { return math.Abs(a-b) <= rel*math.Abs(b) }
+
+func flagged(rec lab.Record, code string) bool {
+	for _, f := range rec.Flags {
+		if f.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
+// TestRunBuiltinJSON runs the embedded default with no meter hardware: the
+// record must be complete, internally consistent and labelled modelled.
+func TestRunBuiltinJSON(t *testing.T) {
+	home := t.TempDir()
+	r := run(t, home, "run", "-json", "-max-tokens", "24", "-seed", "7", "-meter", "cpu-model", "-preset", "safety", "-inject", "user likes tea", "Why is the sky blue?")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	rec := decode(t, r.stdout)
+	if rec.Model != "builtin/synthetic-tiny" || rec.Provider != "builtin" || rec.Status != lab.StatusOK || rec.ID == "" {
+		t.Fatalf("model %q provider %q status %q id %q", rec.Model, rec.Provider, rec.Status, rec.ID)
+	}
+	if rec.Energy.Source != energy.Modelled || rec.Energy.Meter != "cpu-model" || len(rec.Energy.Assumptions) == 0 {
+		t.Errorf("energy source %q meter %q assumptions %v", rec.Energy.Source, rec.Energy.Meter, rec.Energy.Assumptions)
+	}
+	e := rec.Energy
+	if e.TotalWh == nil || e.PrefillWh == nil || e.DecodeWh == nil || *e.TotalWh <= 0 {
+		t.Fatalf("energy %+v", e)
+	}
+	if !near(*e.PrefillWh+*e.DecodeWh, *e.TotalWh, 1e-9) {
+		t.Errorf("prefill %v + decode %v != total %v", *e.PrefillWh, *e.DecodeWh, *e.TotalWh)
+	}
+	in, out := rec.Tokens.Input, rec.Tokens.Output
+	if out < 1 || out > 24 || in < 100 {
+		t.Errorf("tokens in %d out %d", in, out)
+	}
+	if !near(*rec.ETokens.WhPer1kInput, *e.TotalWh*1000/float64(in), 1e-9) || !near(*rec.ETokens.WhPer1kOutput, *e.TotalWh*1000/float64(out), 1e-9) {
+		t.Errorf("e-tokens %+v for total %v, in %d, out %d", rec.ETokens.ETokenSet, *e.TotalWh, in, out)
+	}
+	if rec.Carbon.GCO2e == nil || !near(*rec.Carbon.GCO2e, *e.TotalWh*0.445, 1e-9) || rec.Carbon.Grid.Code != "GLOBAL" {
+		t.Errorf("carbon %+v", rec.Carbon)
+	}
+	if rec.Timing.TTFTMs == nil || *rec.Timing.TTFTMs <= 0 || rec.Timing.TotalMs < *rec.Timing.TTFTMs || (out > 1 && rec.Timing.TokensPerSecond == nil) {
+		t.Errorf("timing %+v", rec.Timing)
+	}
+	b := rec.Tokens.Breakdown
+	if b.Method != "counted" || b.System < 300 || b.Injections < 3 || b.User < 3 || b.User+b.Middleware != in || b.Thinking+b.Answer != out {
+		t.Errorf("breakdown %+v for in %d out %d", b, in, out)
+	}
+	if !flagged(rec, lab.FlagSyntheticModel) || !rec.Response.Meaningless {
+		t.Errorf("synthetic model not flagged: %+v", rec.Flags)
+	}
+	if rec.Manifest.Model.Digest == "" || rec.Manifest.Meter == nil || rec.Request.SystemPreset != "safety" {
+		t.Errorf("manifest %+v request preset %q", rec.Manifest, rec.Request.SystemPreset)
+	}
+
+	// The run is in the store, and reads back identically.
+	show := run(t, home, "runs", "show", "-json", rec.ID[:8])
+	if show.code != 0 {
+		t.Fatalf("runs show: exit %d: %s", show.code, show.stderr)
+	}
+	if back := decode(t, show.stdout); back.ID != rec.ID || *back.Energy.TotalWh != *e.TotalWh {
+		t.Errorf("stored record differs: %s vs %s", back.ID, rec.ID)
+	}
+	list := run(t, home, "runs")
+	if list.code != 0 || !strings.Contains(list.stdout, rec.ID) || !strings.Contains(list.stdout, "modelled") {
+		t.Errorf("runs list: exit %d\n%s", list.code, list.stdout)
+	}
+	human := run(t, home, "runs", "show", rec.ID)
+	for _, want := range []string{"modelled", "e-token-i", "g CO2e", "synthetic_model", "TTFT"} {
+		if !strings.Contains(human.stdout, want) {
+			t.Errorf("human report lacks %q:\n%s", want, human.stdout)
+		}
+	}
+}
+
+// TestRunMeasuredOnPowercapTree points the binary at a powercap tree with a
+// known constant power: the record must be measured RAPL energy equal to
+// power × window.
+func TestRunMeasuredOnPowercapTree(t *testing.T) {
+	home, root := t.TempDir(), t.TempDir()
+	zones := rapltest.TwoSocketServer()
+	rapltest.BuildTree(t, root, zones)
+	const watts = 40
+	rapltest.Play(t, root, zones, rapltest.PlayerOptions{Power: watts * energy.Watt,
+		Shares: map[string]float64{"intel-rapl:0": 4, "intel-rapl:0:0": 1, "intel-rapl:1": 4, "intel-rapl:1:0": 1}})
+	m := run(t, home, "meters", "-json", "-sysfs", root)
+	if m.code != 0 || !strings.Contains(m.stdout, `"name": "rapl"`) || !strings.Contains(m.stdout, `"status": "available"`) {
+		t.Fatalf("meters: exit %d\n%s\n%s", m.code, m.stdout, m.stderr)
+	}
+	r := run(t, home, "run", "-json", "-sysfs", root, "-max-tokens", "64", "-baseline", "300ms", "hello")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	rec := decode(t, r.stdout)
+	if rec.Energy.Source != energy.Measured || rec.Energy.Meter != "rapl" || len(rec.Energy.Domains) != 4 {
+		t.Fatalf("energy %+v", rec.Energy)
+	}
+	want := watts * rec.Timing.TotalMs / 1000 / 3600
+	if !near(*rec.Energy.TotalWh, want, 0.1) {
+		t.Errorf("total %v Wh, want %v Wh (40 W over %.1f ms)", *rec.Energy.TotalWh, want, rec.Timing.TotalMs)
+	}
+	if b := rec.Energy.Active.Baseline; b == nil || !near(b.Watts, watts, 0.05) {
+		t.Errorf("baseline %+v, want about 40 W", b)
+	}
+}
+
+// fakeOllama serves /api/show and a /api/chat stream that fails in the
+// middle, the way a crashed runner does.
+func fakeOllama(t *testing.T, slow bool) *httptest.Server {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/show", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"details":{"family":"llama","parameter_size":"1.2B","quantization_level":"Q8_0"},"model_info":{"general.architecture":"llama","llama.context_length":8192}}`)
+	})
+	mux.HandleFunc("GET /api/tags", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"models":[{"name":"tiny:latest","model":"tiny:latest","digest":"abc123"}]}`)
+	})
+	mux.HandleFunc("POST /api/chat", func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]any
+		json.NewDecoder(r.Body).Decode(&body)
+		if msgs, _ := body["messages"].([]any); len(msgs) == 0 {
+			fmt.Fprint(w, `{"model":"tiny","message":{"role":"assistant","content":""},"done_reason":"load","done":true}`)
+			return
+		}
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		for i := 0; i < 1000; i++ {
+			fmt.Fprintf(w, `{"model":"tiny","message":{"role":"assistant","content":"w%d "},"done":false}`+"\n", i)
+			w.(http.Flusher).Flush()
+			if !slow && i == 4 {
+				fmt.Fprint(w, `{"error":"runner process has terminated: exit status 2"}`+"\n")
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+			if r.Context().Err() != nil {
+				return
+			}
+		}
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestRunFailedStreamIsStoredAsFailed(t *testing.T) {
+	home := t.TempDir()
+	srv := fakeOllama(t, false)
+	r := run(t, home, "run", "-json", "-ollama-host", srv.URL, "-model", "ollama/tiny", "-meter", "cpu-model", "-baseline", "0", "hello")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	rec := decode(t, r.stdout)
+	if rec.Status != lab.StatusFailed || !strings.Contains(rec.Error, "runner process has terminated") || rec.Tokens.Output != 5 {
+		t.Fatalf("status %s error %q output %d", rec.Status, rec.Error, rec.Tokens.Output)
+	}
+	if rec.Energy.TotalWh == nil {
+		t.Errorf("failed run lost its energy")
+	}
+	if !strings.Contains(r.stderr, "failed") {
+		t.Errorf("stderr does not say the run failed: %s", r.stderr)
+	}
+	list := run(t, home, "runs", "-json", "-status", "failed")
+	if !strings.Contains(list.stdout, rec.ID) {
+		t.Errorf("failed run not stored: %s", list.stdout)
+	}
+}
+
+func TestInterruptStoresCancelledRun(t *testing.T) {
+	home := t.TempDir()
+	srv := fakeOllama(t, true)
+	cmd := exec.Command(binary, "run", "-json", "-ollama-host", srv.URL, "-model", "ollama/tiny", "-meter", "cpu-model", "-baseline", "0", "hello")
+	cmd.Env = append(cleanEnv(), "HOME="+home)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(700 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 130 {
+		t.Fatalf("exit %v, want 130\n%s", err, errb.String())
+	}
+	rec := decode(t, out.String())
+	if rec.Status != lab.StatusCancelled || rec.Tokens.Output < 1 || rec.Energy.TotalWh == nil {
+		t.Fatalf("status %s output %d energy %v", rec.Status, rec.Tokens.Output, rec.Energy.TotalWh)
+	}
+	if list := run(t, home, "runs", "-json", "-status", "cancelled"); !strings.Contains(list.stdout, rec.ID) {
+		t.Errorf("cancelled run not stored: %s", list.stdout)
+	}
+}
+
+// TestBadInputStoresNothing checks each bad input exits 2 with a message
+// and leaves the store empty.
+func TestBadInputStoresNothing(t *testing.T) {
+	home := t.TempDir()
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run"}, "empty"},
+		{[]string{"run", "   "}, "empty"},
+		{[]string{"run", "-model", "builtin/nope", "hi"}, "synthetic-tiny"},
+		{[]string{"run", "-model", "martian/x", "hi"}, "providers: builtin, ollama"},
+		{[]string{"run", "-max-tokens", "99999", "hi"}, "context of 2048"},
+		{[]string{"run", "-grid", "Atlantis", "hi"}, "unknown grid"},
+		{[]string{"run", "-preset", "nope", "hi"}, "unknown preset"},
+		{[]string{"run", "-temperature", "hot", "hi"}, "not a number"},
+		{[]string{"run", "-model", "groq/llama-3.1-8b-instant", "hi"}, "GROQ_API_KEY"},
+		{[]string{"run", "-meter", "rapl", "-sysfs", t.TempDir(), "hi"}, "no RAPL zones"},
+		{[]string{"runs", "show", "ffffffffff"}, "no run"},
+	}
+	for _, c := range cases {
+		r := run(t, home, c.args...)
+		if r.code == 0 || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("energylab %s: exit %d, stderr %q; want non-zero and %q", strings.Join(c.args, " "), r.code, r.stderr, c.want)
+		}
+	}
+	if r := run(t, home, "runs", "-json"); strings.TrimSpace(r.stdout) != "[]" {
+		t.Errorf("bad input left runs behind: %s", r.stdout)
+	}
+	// Ollama not running: a clear message, exit 1.
+	r := run(t, home, "run", "-ollama-host", "http://127.0.0.1:1", "-model", "ollama/llama3.2", "hi")
+	if r.code != 1 || !strings.Contains(r.stderr, "ollama serve") {
+		t.Errorf("unreachable Ollama: exit %d stderr %q", r.code, r.stderr)
+	}
+}
