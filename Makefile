@@ -15,11 +15,12 @@ build:
 run: build
 	./$(BIN) run "$(PROMPT)"
 
-# The whole suite: vet, the build-tag check, a cgo-free build, every test
-# under the race detector, and every fuzz target for FUZZTIME.
+# The whole suite: gofmt, vet, the build-tag check, a cgo-free build, every
+# test under the race detector, and every fuzz target for FUZZTIME.
 test: tags unit fuzz
 
 unit:
+	@test -z "$$(gofmt -l $$(find . -name '*.go' -not -path './.git/*'))" || { gofmt -l $$(find . -name '*.go' -not -path './.git/*'); echo "gofmt: the files above need formatting"; exit 1; }
 	$(GO) vet ./...
 	CGO_ENABLED=0 $(GO) build ./...
 	$(GO) test -race -count=1 ./...
@@ -36,9 +37,8 @@ bench:
 	$(GO) test -run XXX -bench . ./internal/energy/rapl/ ./internal/energy/cpumodel/
 	$(GO) test -run XXX -bench Tiny -benchtime 2s ./internal/engine/synth/
 
-# Formatting, tidiness and generated data must be clean before committing.
+# Tidiness and generated data must be clean before committing.
 check: test
-	test -z "$$(gofmt -l $$(git ls-files '*.go'))"
 	$(GO) mod tidy -diff
 	$(GO) generate ./internal/carbon/ && git diff --exit-code internal/carbon/grid_factors.json
 

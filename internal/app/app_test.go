@@ -47,7 +47,7 @@ func TestCheckContext(t *testing.T) {
 
 func TestNumCtx(t *testing.T) {
 	cases := []struct{ model, est, max, want int }{
-		{0, 10, 256, 4096},           // floor
+		{0, 10, 256, 4096},          // floor
 		{131072, 21000, 512, 28768}, // a 21k-token system prompt, 4/3 margin
 		{8192, 21000, 512, 8192},    // capped at the model
 	}

@@ -56,7 +56,7 @@ func backends(cfg config.Config, env Env) (map[string]*backend, []string, error)
 
 	for _, o := range []struct {
 		name, base, key, env string
-		cloud               bool
+		cloud                bool
 	}{
 		{"openai", cfg.OpenAI.BaseURL, cfg.OpenAI.APIKey, "OPENAI_API_KEY", false},
 		{"groq", cfg.Groq.BaseURL, cfg.Groq.APIKey, "GROQ_API_KEY", true},

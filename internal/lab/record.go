@@ -70,7 +70,7 @@ type ResponseRecord struct {
 	Thinking string `json:"thinking,omitempty"`
 	// Meaningless is true when the text comes from a synthetic model: its
 	// compute is real, its words are not.
-	Meaningless bool `json:"meaningless,omitempty"`
+	Meaningless bool   `json:"meaningless,omitempty"`
 	DoneReason  string `json:"done_reason,omitempty"`
 }
 
@@ -260,8 +260,8 @@ type Snapshot struct {
 	// Mark is "start", "first_token" or "end".
 	Mark string `json:"mark"`
 	// OffsetMs is the time since the start snapshot.
-	OffsetMs float64         `json:"offset_ms"`
-	Time     time.Time       `json:"time"`
+	OffsetMs float64          `json:"offset_ms"`
+	Time     time.Time        `json:"time"`
 	Raw      []energy.Counter `json:"raw"`
 	// TotalUJ is the energy accumulated since the start snapshot, in µJ,
 	// per domain ID.

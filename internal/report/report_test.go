@@ -17,7 +17,7 @@ func TestRunMeasured(t *testing.T) {
 		Response: lab.ResponseRecord{Meaningless: true},
 		Energy: lab.Energy{Source: energy.Measured, Meter: "rapl", Boundary: "cpu-package+dram (2 sockets)",
 			TotalWh: f(0.012), PrefillWh: f(0.004), DecodeWh: f(0.008),
-			Active: lab.ActiveEnergy{TotalWh: f(0.0053), Baseline: &lab.Baseline{Watts: 12}, AbsentReason: ""},
+			Active:  lab.ActiveEnergy{TotalWh: f(0.0053), Baseline: &lab.Baseline{Watts: 12}, AbsentReason: ""},
 			Domains: []lab.DomainEnergy{{ID: "intel-rapl:0", Name: "package-0", TotalWh: f(0.01)}, {ID: "intel-rapl:0:0", Name: "dram", TotalWh: f(0.002)}}},
 		ETokens: lab.ETokens{ETokenSet: lab.ETokenSet{WhPer1kInput: f(0.02), WhPer1kOutput: f(0.06)}},
 		Carbon:  lab.Carbon{GCO2e: f(0.00534), Grid: lab.Grid{Code: "GLOBAL", FactorKgPerKWh: 0.445, Source: "IEA Electricity 2025", Year: 2025}, PUE: 1},
