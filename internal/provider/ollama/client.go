@@ -16,6 +16,7 @@ import (
 	"github.com/ollama/ollama/api"
 
 	"github.com/llm-energy-lab/energylab/internal/provider"
+	"github.com/llm-energy-lab/energylab/internal/provider/wire"
 )
 
 const (
@@ -26,7 +27,7 @@ const (
 	// maxBodyBytes caps a non-streaming JSON response (/api/tags, /api/show).
 	maxBodyBytes = 16 << 20
 	// readBufferBytes is the NDJSON reader's buffer; longer lines are
-	// assembled up to maxLineBytes.
+	// assembled up to wire.MaxLineBytes.
 	readBufferBytes = 64 << 10
 )
 
@@ -52,7 +53,7 @@ func New(baseURL string, hc *http.Client) (*Client, error) {
 	if hc == nil {
 		hc = &http.Client{}
 	}
-	return &Client{base: base, hc: hc, maxLine: maxLineBytes}, nil
+	return &Client{base: base, hc: hc, maxLine: wire.MaxLineBytes}, nil
 }
 
 // normalizeBase applies OLLAMA_HOST's rules (ollama/ollama envconfig.Host)
@@ -232,7 +233,7 @@ func (c *Client) callJSON(ctx context.Context, op, model, method, path string, b
 	if len(data) > maxBodyBytes {
 		return fmt.Errorf("ollama %s: response larger than %d MiB; is %s an Ollama server?", op, maxBodyBytes>>20, c.base)
 	}
-	if title, ok := htmlPage(resp.Header.Get("Content-Type"), data); ok {
+	if title, ok := wire.HTMLPage(resp.Header.Get("Content-Type"), data); ok {
 		return c.htmlError(op, resp.Status, title)
 	}
 	if msg, ok := jsonError(data); ok {
@@ -333,15 +334,15 @@ func (c *Client) Stream(ctx context.Context, req provider.Request, fn func(provi
 	if resp.StatusCode != http.StatusOK {
 		return usage, c.statusError(ctx, op, req.Model, resp)
 	}
-	if isHTML(resp.Header.Get("Content-Type")) {
+	if wire.IsHTML(resp.Header.Get("Content-Type")) {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-		return usage, c.htmlError(op, resp.Status, htmlTitle(body))
+		return usage, c.htmlError(op, resp.Status, wire.HTMLTitle(body))
 	}
 
 	br := bufio.NewReaderSize(resp.Body, readBufferBytes)
 	for {
-		line, rerr := readLine(br, c.maxLine)
-		if errors.Is(rerr, errLineTooLong) {
+		line, rerr := wire.ReadLine(br, c.maxLine)
+		if errors.Is(rerr, wire.ErrLineTooLong) {
 			return usage, fmt.Errorf("ollama %s: a stream line is longer than %d bytes; stopped reading (is %s an Ollama server?)", op, c.maxLine, c.base)
 		}
 		if rerr != nil && ctx.Err() != nil {

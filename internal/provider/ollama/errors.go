@@ -4,19 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"html"
 	"io"
-	"mime"
-	"net"
 	"net/http"
 	"strings"
-	"syscall"
 
 	"github.com/ollama/ollama/api"
 
 	"github.com/llm-energy-lab/energylab/internal/provider"
+	"github.com/llm-energy-lab/energylab/internal/provider/wire"
 )
 
 // maxErrorBody caps how much of an error response is read.
@@ -29,25 +25,11 @@ func (c *Client) transportError(ctx context.Context, op string, err error) error
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("ollama %s: %w", op, ctxErr)
 	}
-	if unreachable(err) {
+	if wire.Unreachable(err) {
 		return fmt.Errorf("%w: cannot reach Ollama at %s: start it with `ollama serve`, or set OLLAMA_HOST to the address it listens on (%w)",
 			provider.ErrUnavailable, c.base, err)
 	}
 	return fmt.Errorf("ollama %s at %s: %w", op, c.base, err)
-}
-
-// unreachable reports whether err means nothing answered at the address:
-// DNS failure, connection refused, or any other failure to dial.
-func unreachable(err error) bool {
-	var dnsErr *net.DNSError
-	if errors.As(err, &dnsErr) {
-		return true
-	}
-	var opErr *net.OpError
-	if errors.As(err, &opErr) && opErr.Op == "dial" {
-		return true
-	}
-	return errors.Is(err, syscall.ECONNREFUSED)
 }
 
 // cancelled wraps the context's error for an operation that stopped
@@ -62,12 +44,12 @@ func cancelled(ctx context.Context, op string) error {
 // models Ollama has.
 func (c *Client) statusError(ctx context.Context, op, model string, resp *http.Response) error {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	if title, ok := htmlPage(resp.Header.Get("Content-Type"), body); ok {
+	if title, ok := wire.HTMLPage(resp.Header.Get("Content-Type"), body); ok {
 		return c.htmlError(op, resp.Status, title)
 	}
 	msg, isJSON := jsonError(body)
 	if !isJSON {
-		se := api.StatusError{StatusCode: resp.StatusCode, Status: resp.Status, ErrorMessage: oneLine(string(body), 200)}
+		se := api.StatusError{StatusCode: resp.StatusCode, Status: resp.Status, ErrorMessage: wire.OneLine(string(body), 200)}
 		return fmt.Errorf("ollama %s: %w (is %s an Ollama server? Ollama answers errors as JSON)", op, se, c.base)
 	}
 	se := api.StatusError{StatusCode: resp.StatusCode, Status: resp.Status, ErrorMessage: msg}
@@ -136,55 +118,4 @@ func jsonError(body []byte) (string, bool) {
 		return "", false
 	}
 	return errorText(e.Error), true
-}
-
-// isHTML reports whether a Content-Type header names an HTML document.
-func isHTML(contentType string) bool {
-	mt, _, _ := mime.ParseMediaType(contentType)
-	return mt == "text/html" || mt == "application/xhtml+xml"
-}
-
-// htmlPage reports whether a response is an HTML page (by Content-Type or
-// by its first bytes) and returns its <title>, cleaned for an error message.
-func htmlPage(contentType string, body []byte) (title string, ok bool) {
-	trimmed := bytes.TrimSpace(body)
-	if !isHTML(contentType) && (len(trimmed) == 0 || trimmed[0] != '<') {
-		return "", false
-	}
-	return htmlTitle(trimmed), true
-}
-
-// htmlTitle returns the text of the first <title> element of page, entity
-// decoded, whitespace collapsed and cut to 120 characters; "" when there is
-// none.
-func htmlTitle(page []byte) string {
-	lower := asciiLower(page)
-	i := bytes.Index(lower, []byte("<title"))
-	if i < 0 {
-		return ""
-	}
-	j := bytes.IndexByte(lower[i:], '>')
-	if j < 0 {
-		return ""
-	}
-	start := i + j + 1
-	end := bytes.Index(lower[start:], []byte("</title"))
-	if end < 0 {
-		return ""
-	}
-	return oneLine(html.UnescapeString(string(page[start:start+end])), 120)
-}
-
-// asciiLower returns a copy of b with ASCII letters lowered. Unlike
-// bytes.ToLower it never changes the length, so indices into the copy are
-// indices into b.
-func asciiLower(b []byte) []byte {
-	out := make([]byte, len(b))
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		out[i] = c
-	}
-	return out
 }

@@ -1,48 +1,14 @@
 package ollama
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/ollama/ollama/api"
 
 	"github.com/llm-energy-lab/energylab/internal/provider"
 )
-
-// maxLineBytes caps one NDJSON line. Ollama's lines are a few hundred bytes
-// (one token each); the cap only stops a broken or hostile server from making
-// the lab allocate without bound.
-const maxLineBytes = 8 << 20
-
-// errLineTooLong is returned by readLine when a line exceeds its cap.
-var errLineTooLong = errors.New("line too long")
-
-// readLine returns the next line of r including its "\n", reading at most
-// max bytes. The returned slice may alias r's buffer and is valid only until
-// the next read. A nil error means the line ended with "\n"; otherwise the
-// line is whatever came before the error (io.EOF at a clean end, or the read
-// error), possibly empty.
-func readLine(r *bufio.Reader, max int) ([]byte, error) {
-	var long []byte
-	for {
-		frag, err := r.ReadSlice('\n')
-		if len(long)+len(frag) > max {
-			return nil, errLineTooLong
-		}
-		if errors.Is(err, bufio.ErrBufferFull) {
-			long = append(long, frag...)
-			continue
-		}
-		if long != nil {
-			return append(long, frag...), err
-		}
-		return frag, err
-	}
-}
 
 // serverError is an {"error": "..."} line or body from Ollama.
 type serverError struct{ msg string }
@@ -147,14 +113,4 @@ func abbrev(b []byte) []byte {
 		return append(b[:n:n], "..."...)
 	}
 	return b
-}
-
-// oneLine collapses whitespace and cuts s to n runes, for quoting server
-// text in an error message.
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "..."
-	}
-	return s
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/llm-energy-lab/energylab/internal/provider"
@@ -231,16 +230,6 @@ func abbrev(s string) string {
 	const n = 120
 	if len(s) > n {
 		return s[:n] + "..."
-	}
-	return s
-}
-
-// oneLine collapses whitespace and cuts s to n runes, for quoting server
-// text in an error message.
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "..."
 	}
 	return s
 }

@@ -14,13 +14,14 @@ import (
 	"strings"
 
 	"github.com/llm-energy-lab/energylab/internal/provider"
+	"github.com/llm-energy-lab/energylab/internal/provider/wire"
 )
 
 const (
 	// maxBodyBytes caps a non-streaming JSON response (the model list).
 	maxBodyBytes = 16 << 20
 	// readBufferBytes is the SSE reader's buffer; longer lines are
-	// assembled up to maxLineBytes.
+	// assembled up to wire.MaxLineBytes.
 	readBufferBytes = 64 << 10
 )
 
@@ -78,7 +79,7 @@ func New(cfg Config) (*Client, error) {
 	if hc == nil {
 		hc = &http.Client{}
 	}
-	return &Client{cfg: cfg, base: strings.TrimRight(u.String(), "/"), hc: hc, maxLine: maxLineBytes}, nil
+	return &Client{cfg: cfg, base: strings.TrimRight(u.String(), "/"), hc: hc, maxLine: wire.MaxLineBytes}, nil
 }
 
 // Name returns Config.Name, the prefix of this provider's lab model names.
@@ -131,7 +132,7 @@ func (c *Client) listModels(ctx context.Context) ([]provider.ModelInfo, error) {
 	if len(data) > maxBodyBytes {
 		return nil, fmt.Errorf("%s %s: response larger than %d MiB", c.cfg.Name, op, maxBodyBytes>>20)
 	}
-	if title, ok := htmlPage(resp.Header.Get("Content-Type"), data); ok {
+	if title, ok := wire.HTMLPage(resp.Header.Get("Content-Type"), data); ok {
 		return nil, c.htmlError(op, resp.Status, title)
 	}
 	list, err := parseModels(data)
@@ -168,7 +169,7 @@ func parseModels(data []byte) ([]provider.ModelInfo, error) {
 		return nil, fmt.Errorf("decode model list: %w", err)
 	}
 	if len(w.Error) > 0 && string(w.Error) != "null" {
-		return nil, fmt.Errorf("the server answered with an error: %s", oneLine(errorMessage(w.Error), 300))
+		return nil, fmt.Errorf("the server answered with an error: %s", wire.OneLine(errorMessage(w.Error), 300))
 	}
 	if w.Data == nil {
 		return nil, errors.New(`decode model list: no "data" array`)
@@ -325,8 +326,8 @@ func (c *Client) Stream(ctx context.Context, req provider.Request, fn func(provi
 	s := &sseStream{c: c, op: op, fn: fn, src: &src}
 	dec := sseDecoder{max: c.maxLine}
 	for {
-		line, rerr := readLine(br, c.maxLine)
-		if errors.Is(rerr, errLineTooLong) {
+		line, rerr := wire.ReadLine(br, c.maxLine)
+		if errors.Is(rerr, wire.ErrLineTooLong) {
 			return src.result(), fmt.Errorf("%s %s: a stream line is longer than %d bytes; stopped reading", c.cfg.Name, op, c.maxLine)
 		}
 		if rerr != nil && ctx.Err() != nil {
@@ -381,7 +382,7 @@ func (c *Client) Stream(ctx context.Context, req provider.Request, fn func(provi
 // came instead.
 func (c *Client) checkEventStream(ctx context.Context, op string, resp *http.Response, br *bufio.Reader) error {
 	ct := resp.Header.Get("Content-Type")
-	if mediaType(ct) == "text/event-stream" {
+	if wire.MediaType(ct) == "text/event-stream" {
 		return nil
 	}
 	if _, err := br.Peek(1); err != nil {
@@ -401,16 +402,16 @@ func (c *Client) checkEventStream(ctx context.Context, op string, resp *http.Res
 		}
 	}
 	body, _ := io.ReadAll(io.LimitReader(br, maxErrorBody))
-	if title, ok := htmlPage(ct, body); ok {
+	if title, ok := wire.HTMLPage(ct, body); ok {
 		return c.htmlError(op, resp.Status, title)
 	}
 	if e, ok := parseErrorBody(body); ok {
-		return fmt.Errorf("%s %s: the server reported an error: %s", c.cfg.Name, op, oneLine(e.message, 500))
+		return fmt.Errorf("%s %s: the server reported an error: %s", c.cfg.Name, op, wire.OneLine(e.message, 500))
 	}
 	if len(body) > 0 && body[0] == '{' {
 		return fmt.Errorf("%s %s: the server answered with one JSON object (Content-Type %q) instead of an event stream; it may not support stream: true", c.cfg.Name, op, ct)
 	}
-	return fmt.Errorf("%s %s: the server answered with Content-Type %q, not text/event-stream: %q", c.cfg.Name, op, ct, oneLine(string(body), 100))
+	return fmt.Errorf("%s %s: the server answered with Content-Type %q, not text/event-stream: %q", c.cfg.Name, op, ct, wire.OneLine(string(body), 100))
 }
 
 // sseStream turns the events of one response into chunks and usage.
@@ -434,7 +435,7 @@ func (s *sseStream) event(ev sseEvent, atEOF bool) (stop bool, err error) {
 		if e, ok := parseErrorBody([]byte(data)); ok {
 			msg = e.message
 		}
-		return false, fmt.Errorf("%s %s: the server reported an error during the stream: %s", name, s.op, oneLine(msg, 500))
+		return false, fmt.Errorf("%s %s: the server reported an error during the stream: %s", name, s.op, wire.OneLine(msg, 500))
 	}
 	if data == "" {
 		return false, nil
@@ -450,7 +451,7 @@ func (s *sseStream) event(ev sseEvent, atEOF bool) (stop bool, err error) {
 		return false, fmt.Errorf("%s %s: malformed event: %w", name, s.op, err)
 	}
 	if c.Error != "" {
-		return false, fmt.Errorf("%s %s: the server reported an error during the stream: %s", name, s.op, oneLine(c.Error, 500))
+		return false, fmt.Errorf("%s %s: the server reported an error during the stream: %s", name, s.op, wire.OneLine(c.Error, 500))
 	}
 	s.src.add(c)
 	thinking, content := s.think.feed(c.Content)

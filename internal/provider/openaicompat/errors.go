@@ -4,17 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"html"
 	"io"
-	"mime"
-	"net"
 	"net/http"
 	"strings"
-	"syscall"
 
 	"github.com/llm-energy-lab/energylab/internal/provider"
+	"github.com/llm-energy-lab/energylab/internal/provider/wire"
 )
 
 // maxErrorBody caps how much of an error response is read.
@@ -55,7 +51,7 @@ func (c *Client) transportError(ctx context.Context, op string, err error) error
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("%s %s: %w", c.cfg.Name, op, ctxErr)
 	}
-	if unreachable(err) {
+	if wire.Unreachable(err) {
 		hint := "check that the server is running and that its base URL (including /v1) is right"
 		if c.cfg.Remote {
 			hint = "check the network connection and the base URL (including /v1)"
@@ -63,20 +59,6 @@ func (c *Client) transportError(ctx context.Context, op string, err error) error
 		return fmt.Errorf("%w: cannot reach %s at %s: %s (%w)", provider.ErrUnavailable, c.cfg.Name, c.base, hint, err)
 	}
 	return fmt.Errorf("%s %s at %s: %w", c.cfg.Name, op, c.base, err)
-}
-
-// unreachable reports whether err means nothing answered at the address:
-// DNS failure, connection refused, or any other failure to dial.
-func unreachable(err error) bool {
-	var dnsErr *net.DNSError
-	if errors.As(err, &dnsErr) {
-		return true
-	}
-	var opErr *net.OpError
-	if errors.As(err, &opErr) && opErr.Op == "dial" {
-		return true
-	}
-	return errors.Is(err, syscall.ECONNREFUSED)
 }
 
 // cancelled wraps the context's error for an operation the caller cancelled.
@@ -90,15 +72,15 @@ func (c *Client) cancelled(ctx context.Context, op string) error {
 func (c *Client) statusError(ctx context.Context, op, model string, resp *http.Response) error {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	se := &StatusError{StatusCode: resp.StatusCode, Status: resp.Status}
-	title, isPage := htmlPage(resp.Header.Get("Content-Type"), body)
+	title, isPage := wire.HTMLPage(resp.Header.Get("Content-Type"), body)
 	switch {
 	case isPage:
 		se.Message = title
 	default:
 		if e, ok := parseErrorBody(body); ok {
-			se.Message, se.Type, se.Code = oneLine(e.message, 500), e.typ, e.code
+			se.Message, se.Type, se.Code = wire.OneLine(e.message, 500), e.typ, e.code
 		} else {
-			se.Message = oneLine(string(body), 200)
+			se.Message = wire.OneLine(string(body), 200)
 		}
 	}
 
@@ -116,7 +98,7 @@ func (c *Client) statusError(ctx context.Context, op, model string, resp *http.R
 	case resp.StatusCode == http.StatusTooManyRequests:
 		hint := "the server is rate limiting: wait and retry, or lower the request rate"
 		if ra := resp.Header.Get("Retry-After"); ra != "" {
-			hint += " (Retry-After: " + oneLine(ra, 40) + ")"
+			hint += " (Retry-After: " + wire.OneLine(ra, 40) + ")"
 		}
 		return fmt.Errorf("%s %s: %w: %s", c.cfg.Name, op, se, hint)
 	case resp.StatusCode == http.StatusNotFound:
@@ -207,62 +189,7 @@ func codeText(raw json.RawMessage) string {
 		return s
 	}
 	if len(raw) > 0 && string(raw) != "null" {
-		return oneLine(string(raw), 40)
+		return wire.OneLine(string(raw), 40)
 	}
 	return ""
-}
-
-// mediaType returns the media type of a Content-Type header, lower case.
-func mediaType(contentType string) string {
-	mt, _, err := mime.ParseMediaType(contentType)
-	if err != nil {
-		return strings.ToLower(strings.TrimSpace(contentType))
-	}
-	return mt
-}
-
-// htmlPage reports whether a response is an HTML page (by Content-Type or
-// by its first bytes) and returns its <title>, cleaned for an error message.
-func htmlPage(contentType string, body []byte) (title string, ok bool) {
-	mt := mediaType(contentType)
-	trimmed := bytes.TrimSpace(body)
-	if mt != "text/html" && mt != "application/xhtml+xml" && (len(trimmed) == 0 || trimmed[0] != '<') {
-		return "", false
-	}
-	return htmlTitle(trimmed), true
-}
-
-// htmlTitle returns the text of the first <title> element of page, entity
-// decoded, whitespace collapsed and cut to 120 characters; "" when there is
-// none.
-func htmlTitle(page []byte) string {
-	lower := asciiLower(page)
-	i := bytes.Index(lower, []byte("<title"))
-	if i < 0 {
-		return ""
-	}
-	j := bytes.IndexByte(lower[i:], '>')
-	if j < 0 {
-		return ""
-	}
-	start := i + j + 1
-	end := bytes.Index(lower[start:], []byte("</title"))
-	if end < 0 {
-		return ""
-	}
-	return oneLine(html.UnescapeString(string(page[start:start+end])), 120)
-}
-
-// asciiLower returns a copy of b with ASCII letters lowered. Unlike
-// bytes.ToLower it never changes the length, so indices into the copy are
-// indices into b.
-func asciiLower(b []byte) []byte {
-	out := make([]byte, len(b))
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		out[i] = c
-	}
-	return out
 }

@@ -1,41 +1,10 @@
 package openaicompat
 
 import (
-	"bufio"
 	"bytes"
-	"errors"
+
+	"github.com/llm-energy-lab/energylab/internal/provider/wire"
 )
-
-// maxLineBytes caps one SSE line, and the data of one event. A chat chunk
-// is a few hundred bytes; the cap only stops a broken or hostile server from
-// making the lab allocate without bound.
-const maxLineBytes = 8 << 20
-
-// errLineTooLong is returned when a line or an event exceeds the cap.
-var errLineTooLong = errors.New("line too long")
-
-// readLine returns the next line of r including its "\n", reading at most
-// max bytes. The returned slice may alias r's buffer and is valid only until
-// the next read. A nil error means the line ended with "\n"; otherwise the
-// line is whatever came before the error (io.EOF at a clean end, or the read
-// error), possibly empty.
-func readLine(r *bufio.Reader, max int) ([]byte, error) {
-	var long []byte
-	for {
-		frag, err := r.ReadSlice('\n')
-		if len(long)+len(frag) > max {
-			return nil, errLineTooLong
-		}
-		if errors.Is(err, bufio.ErrBufferFull) {
-			long = append(long, frag...)
-			continue
-		}
-		if long != nil {
-			return append(long, frag...), err
-		}
-		return frag, err
-	}
-}
 
 // sseEvent is one dispatched Server-Sent Event.
 type sseEvent struct {
@@ -85,7 +54,7 @@ func (d *sseDecoder) line(l []byte) (ev sseEvent, ok bool, err error) {
 	case "data":
 		if d.max > 0 && len(d.data)+len(value)+1 > d.max {
 			d.reset()
-			return sseEvent{}, false, errLineTooLong
+			return sseEvent{}, false, wire.ErrLineTooLong
 		}
 		if d.hasData {
 			d.data = append(d.data, '\n')

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/llm-energy-lab/energylab/internal/provider"
+	"github.com/llm-energy-lab/energylab/internal/provider/wire"
 )
 
 // decodeEvents runs input through readLine and sseDecoder as Stream does,
@@ -21,7 +22,7 @@ func decodeEvents(input []byte, bufSize, max int) (events []sseEvent, tail *sseE
 	br := bufio.NewReaderSize(bytes.NewReader(input), bufSize)
 	dec := sseDecoder{max: max}
 	for {
-		line, rerr := readLine(br, max)
+		line, rerr := wire.ReadLine(br, max)
 		if rerr != nil && !errors.Is(rerr, io.EOF) {
 			return events, nil, rerr
 		}
@@ -105,12 +106,12 @@ var sseCases = []struct {
 	{
 		name:    "event over the cap",
 		input:   "data: " + strings.Repeat("x", 40) + "\ndata: " + strings.Repeat("y", 40) + "\n\n",
-		wantErr: errLineTooLong,
+		wantErr: wire.ErrLineTooLong,
 	},
 	{
 		name:    "line over the cap",
 		input:   "data: " + strings.Repeat("x", 100) + "\n\n",
-		wantErr: errLineTooLong,
+		wantErr: wire.ErrLineTooLong,
 	},
 }
 
