@@ -258,6 +258,19 @@ func cmdRun(ctx context.Context, env Env, args []string) error {
 	}
 	fmt.Fprintf(logw, "· meter: %s\n", mc.note)
 
+	// One measurement at a time on this host (see measureLock), from the
+	// model load (which is CPU work) to the end of the request.
+	unlock, err := measureLock(ctx, filepath.Join(filepath.Dir(cfg.DB), "measure.lock"), func() {
+		fmt.Fprintf(env.Stderr, "· waiting for another energylab measurement on this host to finish (meters see the whole machine)\n")
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return cancelledError{fmt.Errorf("interrupted while waiting for another measurement: %w", ctx.Err())}
+		}
+		return fmt.Errorf("take the measurement lock: %w", err)
+	}
+	defer unlock()
+
 	preloaded := false
 	if p, ok := b.p.(provider.Preparer); ok && cfg.Preload {
 		fmt.Fprintf(logw, "· loading %s\n", info.Name)
