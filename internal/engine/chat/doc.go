@@ -1,10 +1,19 @@
 // Package chat renders a conversation into the token ids a chat model
-// evaluates, using the ChatML template of Qwen (and of the synthetic
-// models): each message as <|im_start|>role\ncontent<|im_end|>\n, then the
-// assistant header, then Qwen3's think-block convention. It renders straight
-// to ids, so the chat markup is always special tokens and user text that
-// happens to contain markup strings stays text.
+// evaluates. It implements the common chat template families directly,
+// with no Jinja interpreter: ChatML (Qwen2, Qwen2.5 with its default system
+// message, Qwen3 with its think switch, SmolLM, and the synthetic models),
+// Llama 3 (with Llama 3.1+'s knowledge-date system header), Llama 2
+// [INST] <<SYS>>, Mistral [INST] and Zephyr (TinyLlama). Parse and Detect
+// tell the family from a GGUF file's tokenizer.chat_template by its
+// markers, or from general.architecture when there is none; an unknown
+// template is an error wrapping ErrUnsupported.
 //
-// It imports tokenizer and the standard library. It must not import model,
-// tensor, sampler or synth, nor anything about energy, providers or HTTP.
+// A Template renders straight to ids, so chat markup is always special
+// tokens and message text that happens to contain markup strings stays
+// text. It adds BOS as the model's template and add_bos_token require, and
+// says which ids end the assistant's turn.
+//
+// It imports tokenizer and the standard library. It must not import gguf,
+// model, tensor, sampler or synth, nor anything about energy, providers or
+// HTTP.
 package chat

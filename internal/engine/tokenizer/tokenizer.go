@@ -18,8 +18,12 @@ const (
 // Tokenizer encodes text to token ids and decodes ids back to text.
 type Tokenizer interface {
 	// Encode returns the ids of text. Special-token strings that appear in
-	// text are encoded as ordinary text, never as the special ids, so that
-	// user input cannot forge chat markup.
+	// text are encoded as ordinary text, never as the special (control)
+	// ids, so that user input cannot forge chat markup. (User-defined
+	// tokens of a GGUF vocabulary, such as Qwen3's <think>, are text that
+	// the vocabulary spells with one token; BPE and SPM match them whole,
+	// as Hugging Face tokenizers and llama.cpp do.) It never adds BOS or
+	// EOS; the chat template does.
 	Encode(text string) []int
 	// Decode returns the text of ids: the concatenation of their bytes, not
 	// necessarily valid UTF-8 (a special token decodes to its name).
@@ -31,7 +35,8 @@ type Tokenizer interface {
 	// SpecialID returns the id of the special token called name (for
 	// example IMStart), and whether the vocabulary has it.
 	SpecialID(name string) (int, bool)
-	// IsSpecial reports whether id is a special (control) token.
+	// IsSpecial reports whether id is a special (control) token, which
+	// StreamDecoder does not render.
 	IsSpecial(id int) bool
 	// VocabSize returns the number of tokens.
 	VocabSize() int
