@@ -60,6 +60,18 @@ var types = map[DType]typeInfo{
 // Known reports whether the lab knows t's block layout.
 func (t DType) Known() bool { _, ok := types[t]; return ok }
 
+// Supported reports whether the kernels compute with t: whether a Matrix of
+// type t can be made, dequantised and multiplied (MatVec, MatMul), and
+// whether Quantize and Dequantize accept it. These are F32, F16, BF16, Q8_0,
+// Q4_0, Q4_K, Q5_K, Q6_K and Q8_K; the other known types can only be sized.
+func Supported(t DType) bool {
+	switch t {
+	case F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K, Q8_K:
+		return true
+	}
+	return false
+}
+
 // BlockSize is the number of elements in one block of t (1 for float types).
 // It panics for an unknown type; check Known first.
 func (t DType) BlockSize() int { return t.info().blockSize }
@@ -91,71 +103,4 @@ func (t DType) String() string {
 		return i.name
 	}
 	return fmt.Sprintf("DType(%d)", uint32(t))
-}
-
-// Matrix is a row-major weight matrix of Rows×Cols elements stored as Type.
-// Row r holds the Cols input weights of output r, so a matrix×vector product
-// maps a vector of length Cols to one of length Rows. In GGUF's notation the
-// tensor's ne[0] is Cols and ne[1] is Rows.
-type Matrix struct {
-	// Rows is the number of outputs (GGUF ne[1]).
-	Rows int
-	// Cols is the number of inputs, the contiguous dimension (GGUF ne[0]).
-	Cols int
-	// Type is the storage type of the elements.
-	Type DType
-	// F32 holds the Rows×Cols elements, row by row, when Type is F32.
-	// Quantised types will add their own block storage beside it.
-	F32 []float32
-}
-
-// NewMatrixF32 returns a zeroed F32 matrix of rows×cols elements.
-func NewMatrixF32(rows, cols int) *Matrix {
-	return &Matrix{Rows: rows, Cols: cols, Type: F32, F32: make([]float32, rows*cols)}
-}
-
-// Elements returns the number of elements, Rows×Cols.
-func (m *Matrix) Elements() int64 { return int64(m.Rows) * int64(m.Cols) }
-
-// Bytes returns the size of the matrix's storage in bytes.
-func (m *Matrix) Bytes() int64 {
-	switch m.Type {
-	case F32:
-		return 4 * m.Elements()
-	default:
-		panic("tensor: unsupported type " + m.Type.String())
-	}
-}
-
-// Row writes row r of m, converted to float32, into dst, which must have
-// length Cols. It is how an embedding table is looked up.
-func (m *Matrix) Row(r int, dst []float32) {
-	if r < 0 || r >= m.Rows {
-		panic(fmt.Sprintf("tensor: row %d out of range [0,%d)", r, m.Rows))
-	}
-	if len(dst) != m.Cols {
-		panic(fmt.Sprintf("tensor: row of %d elements into %d", m.Cols, len(dst)))
-	}
-	switch m.Type {
-	case F32:
-		copy(dst, m.F32[r*m.Cols:(r+1)*m.Cols])
-	default:
-		panic("tensor: unsupported type " + m.Type.String())
-	}
-}
-
-// Validate reports whether the storage matches the dimensions and type.
-func (m *Matrix) Validate() error {
-	if m.Rows <= 0 || m.Cols <= 0 {
-		return fmt.Errorf("matrix has non-positive shape %d×%d", m.Rows, m.Cols)
-	}
-	switch m.Type {
-	case F32:
-		if int64(len(m.F32)) != m.Elements() {
-			return fmt.Errorf("F32 matrix %d×%d has %d elements", m.Rows, m.Cols, len(m.F32))
-		}
-		return nil
-	default:
-		return fmt.Errorf("matrix type %s is not supported", m.Type)
-	}
 }

@@ -281,48 +281,6 @@ func benchDot(b *testing.B) {
 	_ = s
 }
 
-// BenchmarkMatVec multiplies a 4096×1024 F32 matrix (16 MiB, larger than
-// the caches) by a vector; its bytes/s is the weight bandwidth decode gets.
-func BenchmarkMatVec(b *testing.B) { benchSets(b, benchMatVec) }
-
-func benchMatVec(b *testing.B) {
-	for _, threads := range []int{1, 2} {
-		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
-			r := rand.New(rand.NewPCG(1, 2))
-			w := randMatrix(r, 4096, 1024)
-			x := randVec(r, 1024)
-			dst := make([]float32, 4096)
-			p := NewPool(threads)
-			b.SetBytes(w.Bytes())
-			for b.Loop() {
-				MatVec(p, dst, w, x)
-			}
-		})
-	}
-}
-
-// BenchmarkMatMul multiplies the same matrix by a batch of 64 inputs; its
-// bytes/s counts the weights once per batch, and flops/s is reported too.
-func BenchmarkMatMul(b *testing.B) { benchSets(b, benchMatMul) }
-
-func benchMatMul(b *testing.B) {
-	for _, threads := range []int{1, 2} {
-		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
-			r := rand.New(rand.NewPCG(1, 2))
-			const n = 64
-			w := randMatrix(r, 4096, 1024)
-			x := randVec(r, n*1024)
-			dst := make([]float32, n*4096)
-			p := NewPool(threads)
-			b.SetBytes(w.Bytes())
-			for b.Loop() {
-				MatMul(p, dst, w, x, n)
-			}
-			b.ReportMetric(float64(2*n*w.Elements())*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
-	}
-}
-
 // TestSIMDMatchesGo checks that the two kernel sets agree to float32
 // rounding: they sum in different orders, so not to the bit.
 func TestSIMDMatchesGo(t *testing.T) {

@@ -1,0 +1,808 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Integer dot-product kernels of the block types (AVX2 + F16C), the
+// activation quantiser, and the fused F16/BF16 matrix×vector kernels. See
+// qdot.go for the canonical order the block kernels follow, which the
+// portable Go kernels reproduce bit for bit: eight int32 lanes per block
+// (lane i: elements 32g+4i..32g+4i+3 of each 32-element group g), converted
+// to float32, multiplied by the block scale d_w·d_x (VMULPS) and added to an
+// 8-lane accumulator (VADDPS: no fused multiply-add), which is reduced at
+// the end of the row as REDUCE8 does.
+//
+// The block kernels share one signature:
+//
+//	func rowsXxxAVX2(dst *float32, npairs int, w *byte, stride int,
+//		xqs *int8, xd *float32, xbs *int16, nb int, w2off, d2off int)
+//
+// and compute two rows at a time: for each of npairs pairs p they compute
+// row A at w + p·stride into dst[p] and row B, w2off bytes further on, into
+// the float32 d2off bytes after dst[p], with the activation values xqs,
+// their per-block float32 scales xd and (K-quants) their 16-element sums
+// xbs; nb ≥ 1 blocks per row, npairs ≥ 1. Rows A and B come from distant
+// parts of the matrix (the caller pairs row i with row i + n/2), so each
+// core streams two separate runs of memory, which, with the software
+// prefetches, reads about 20–30% faster than one (both on one core and on
+// two). With w2off = d2off = 0 both rows are the same row: that is how an
+// odd row is computed.
+//
+// Register use in the block kernels: DI dst, R9 pairs left, R10 row A, R14
+// stride, BX w2off, DX d2off, SI and R8 the blocks of rows A and B, CX
+// blocks left, R11, R12 and R13 the activation values, scales and sums, AX
+// scratch; Y0 the lane accumulators of row A.
+
+// PFDIST is how far ahead of the block being multiplied the kernels
+// prefetch weights, in bytes. One core's hardware prefetchers alone do not
+// keep enough cache-line reads in flight to stream at memory speed;
+// prefetching 1.5–3 KiB ahead roughly doubled the Q8_0 output-head
+// bandwidth on the 2-core development machine (AMD EPYC).
+#define PFDIST 2048
+
+// k4shuf holds, for each scale s of a Q4_K/Q5_K block (int16 s at bytes
+// 2s, 2s+1 of both lanes), the VPSHUFB mask that broadcasts it to all 16
+// int16 lanes.
+DATA k4shuf<>+0(SB)/8, $0x0100010001000100
+DATA k4shuf<>+8(SB)/8, $0x0100010001000100
+DATA k4shuf<>+16(SB)/8, $0x0100010001000100
+DATA k4shuf<>+24(SB)/8, $0x0100010001000100
+DATA k4shuf<>+32(SB)/8, $0x0302030203020302
+DATA k4shuf<>+40(SB)/8, $0x0302030203020302
+DATA k4shuf<>+48(SB)/8, $0x0302030203020302
+DATA k4shuf<>+56(SB)/8, $0x0302030203020302
+DATA k4shuf<>+64(SB)/8, $0x0504050405040504
+DATA k4shuf<>+72(SB)/8, $0x0504050405040504
+DATA k4shuf<>+80(SB)/8, $0x0504050405040504
+DATA k4shuf<>+88(SB)/8, $0x0504050405040504
+DATA k4shuf<>+96(SB)/8, $0x0706070607060706
+DATA k4shuf<>+104(SB)/8, $0x0706070607060706
+DATA k4shuf<>+112(SB)/8, $0x0706070607060706
+DATA k4shuf<>+120(SB)/8, $0x0706070607060706
+DATA k4shuf<>+128(SB)/8, $0x0908090809080908
+DATA k4shuf<>+136(SB)/8, $0x0908090809080908
+DATA k4shuf<>+144(SB)/8, $0x0908090809080908
+DATA k4shuf<>+152(SB)/8, $0x0908090809080908
+DATA k4shuf<>+160(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA k4shuf<>+168(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA k4shuf<>+176(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA k4shuf<>+184(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA k4shuf<>+192(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA k4shuf<>+200(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA k4shuf<>+208(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA k4shuf<>+216(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA k4shuf<>+224(SB)/8, $0x0f0e0f0e0f0e0f0e
+DATA k4shuf<>+232(SB)/8, $0x0f0e0f0e0f0e0f0e
+DATA k4shuf<>+240(SB)/8, $0x0f0e0f0e0f0e0f0e
+DATA k4shuf<>+248(SB)/8, $0x0f0e0f0e0f0e0f0e
+GLOBL k4shuf<>(SB), RODATA|NOPTR, $256
+
+// q6shuf holds, for each 32-element group k of a Q6_K half block (its 8
+// int16 scales in both lanes), the VPSHUFB mask that broadcasts scale 2k
+// to the low lane and scale 2k+1 to the high lane.
+DATA q6shuf<>+0(SB)/8, $0x0100010001000100
+DATA q6shuf<>+8(SB)/8, $0x0100010001000100
+DATA q6shuf<>+16(SB)/8, $0x0302030203020302
+DATA q6shuf<>+24(SB)/8, $0x0302030203020302
+DATA q6shuf<>+32(SB)/8, $0x0504050405040504
+DATA q6shuf<>+40(SB)/8, $0x0504050405040504
+DATA q6shuf<>+48(SB)/8, $0x0706070607060706
+DATA q6shuf<>+56(SB)/8, $0x0706070607060706
+DATA q6shuf<>+64(SB)/8, $0x0908090809080908
+DATA q6shuf<>+72(SB)/8, $0x0908090809080908
+DATA q6shuf<>+80(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA q6shuf<>+88(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA q6shuf<>+96(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA q6shuf<>+104(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA q6shuf<>+112(SB)/8, $0x0f0e0f0e0f0e0f0e
+DATA q6shuf<>+120(SB)/8, $0x0f0e0f0e0f0e0f0e
+GLOBL q6shuf<>(SB), RODATA|NOPTR, $128
+
+// REDUCE8 sums the 8 lanes of ya (xa is its lower half, xt scratch) into the
+// low lane of xa: h[i] = a[i]+a[i+4], then (h0+h2)+(h1+h3).
+#define REDUCE8(ya, xa, xt) \
+	VEXTRACTF128 $1, ya, xt \
+	VADDPS       xt, xa, xa \
+	VMOVHLPS     xa, xa, xt \
+	VADDPS       xt, xa, xa \
+	VMOVSHDUP    xa, xt     \
+	VADDSS       xt, xa, xa
+
+// BROADCASTBYTE fills ymm register y with copies of the 4 bytes c (via AX).
+#define BROADCASTBYTE(c, x, y) \
+	MOVL         c, AX \
+	VMOVD        AX, x \
+	VPBROADCASTD x, y
+
+// HALFSCALE loads the binary16 at mem, converts it and multiplies it by the
+// float32 at xmem into the low lane of xs.
+#define HALFSCALE(mem, xmem, xs) \
+	MOVWLZX   mem, AX \
+	VMOVD     AX, xs  \
+	VCVTPH2PS xs, xs  \
+	VMULSS    xmem, xs, xs
+
+// SIGNEDDOT replaces the signed bytes yw by the 8 int32 lane sums of yw
+// times the signed bytes yx (|yx| ≤ 127): VPMADDUBSW needs an unsigned
+// operand, so it multiplies |w| by x·sign(w). Y15 holds int16 ones; yx is
+// kept and yt clobbered.
+#define SIGNEDDOT(yw, yx, yt) \
+	VPSIGNB    yw, yw, yt \
+	VPSIGNB    yw, yx, yw \
+	VPMADDUBSW yw, yt, yt \
+	VPMADDWD   Y15, yt, yw
+
+// ACCUMULATE converts the int32 lanes yl to float32, multiplies them by the
+// scale in the low lane of xs (ys is its register) and adds them to acc.
+#define ACCUMULATE(yl, xs, ys, acc) \
+	VBROADCASTSS xs, ys     \
+	VCVTDQ2PS    yl, yl     \
+	VMULPS       ys, yl, yl \
+	VADDPS       yl, acc, acc
+
+// PAIRSTART loads the arguments of a block kernel.
+#define PAIRSTART \
+	MOVQ dst+0(FP), DI     \
+	MOVQ npairs+8(FP), R9  \
+	MOVQ w+16(FP), R10     \
+	MOVQ stride+24(FP), R14 \
+	MOVQ w2off+64(FP), BX  \
+	MOVQ d2off+72(FP), DX
+
+// ROWSTART points SI and R8 at rows A and B and the activation pointers at
+// their starts.
+#define ROWSTART \
+	MOVQ R10, SI          \
+	LEAQ (R10)(BX*1), R8  \
+	MOVQ xqs+32(FP), R11  \
+	MOVQ xd+40(FP), R12   \
+	MOVQ xbs+48(FP), R13  \
+	MOVQ nb+56(FP), CX
+
+// NEXTPAIR stores the results in xa (row A) and xb (row B) and moves to the
+// next pair, jumping to label while pairs are left.
+#define NEXTPAIR(xa, xb, label) \
+	VMOVSS xa, (DI)       \
+	VMOVSS xb, (DI)(DX*1) \
+	ADDQ   $4, DI         \
+	ADDQ   R14, R10       \
+	DECQ   R9             \
+	JNZ    label
+
+// func rowsQ8_0AVX2(dst *float32, npairs int, w *byte, stride int, xqs *int8, xd *float32, xbs *int16, nb int, w2off int, d2off int)
+TEXT ·rowsQ8_0AVX2(SB), NOSPLIT, $0-80
+	PAIRSTART
+	MOVL         $0x00010001, AX
+	VMOVD        AX, X15
+	VPBROADCASTD X15, Y15
+
+q80row:
+	ROWSTART
+	VXORPS Y0, Y0, Y0
+	VXORPS Y7, Y7, Y7
+
+q80blk:
+	PREFETCHT0 PFDIST(SI)
+	PREFETCHT0 PFDIST(R8)
+	VMOVDQU    (R11), Y2
+	HALFSCALE((SI), (R12), X5)
+	VMOVDQU    2(SI), Y1
+	SIGNEDDOT(Y1, Y2, Y3)
+	ACCUMULATE(Y1, X5, Y5, Y0)
+	HALFSCALE((R8), (R12), X6)
+	VMOVDQU    2(R8), Y4
+	SIGNEDDOT(Y4, Y2, Y3)
+	ACCUMULATE(Y4, X6, Y6, Y7)
+	ADDQ       $34, SI
+	ADDQ       $34, R8
+	ADDQ       $32, R11
+	ADDQ       $4, R12
+	DECQ       CX
+	JNZ        q80blk
+
+	REDUCE8(Y0, X0, X1)
+	REDUCE8(Y7, X7, X1)
+	NEXTPAIR(X0, X7, q80row)
+	VZEROUPPER
+	RET
+
+// Q40LOAD loads the 32 4-bit values of the Q4_0 block at base as signed
+// bytes q−8 into y (x is its lower half, xt scratch): low nibbles are
+// elements 0..15, high nibbles 16..31. Y14 holds 0x0f bytes, Y13 0x08.
+#define Q40LOAD(base, x, y, xt) \
+	VMOVDQU     2(base), x   \
+	VPSRLW      $4, x, xt    \
+	VINSERTI128 $1, xt, y, y \
+	VPAND       Y14, y, y    \
+	VPSUBB      Y13, y, y
+
+// func rowsQ4_0AVX2(dst *float32, npairs int, w *byte, stride int, xqs *int8, xd *float32, xbs *int16, nb int, w2off int, d2off int)
+TEXT ·rowsQ4_0AVX2(SB), NOSPLIT, $0-80
+	PAIRSTART
+	MOVL         $0x00010001, AX
+	VMOVD        AX, X15
+	VPBROADCASTD X15, Y15
+	BROADCASTBYTE($0x0f0f0f0f, X14, Y14)
+	BROADCASTBYTE($0x08080808, X13, Y13)
+
+q40row:
+	ROWSTART
+	VXORPS Y0, Y0, Y0
+	VXORPS Y7, Y7, Y7
+
+q40blk:
+	PREFETCHT0 PFDIST(SI)
+	PREFETCHT0 PFDIST(R8)
+	VMOVDQU    (R11), Y2
+	HALFSCALE((SI), (R12), X5)
+	Q40LOAD(SI, X1, Y1, X3)
+	SIGNEDDOT(Y1, Y2, Y3)
+	ACCUMULATE(Y1, X5, Y5, Y0)
+	HALFSCALE((R8), (R12), X6)
+	Q40LOAD(R8, X4, Y4, X3)
+	SIGNEDDOT(Y4, Y2, Y3)
+	ACCUMULATE(Y4, X6, Y6, Y7)
+	ADDQ       $18, SI
+	ADDQ       $18, R8
+	ADDQ       $32, R11
+	ADDQ       $4, R12
+	DECQ       CX
+	JNZ        q40blk
+
+	REDUCE8(Y0, X0, X1)
+	REDUCE8(Y7, X7, X1)
+	NEXTPAIR(X0, X7, q40row)
+	VZEROUPPER
+	RET
+
+// The constants of KSCALES, which builds T = [sc0..7, m0..7] from the 12
+// scale bytes q: P = q[0..3, 8..11, 4..7, 8..11] (kshufp), Q = [0, q0..3, 0,
+// q4..7] (kshufq, -1 selects zero); dwords of P shifted right by [0, 0, 0,
+// 4] bits (kshift) and masked with [63, 15, 63, 15] (kmask) give the low
+// bits, (Q >> 2) & [0, 0x30, 0, 0x30] (khigh) the two high bits of sc4..7
+// and m4..7.
+DATA kshufp<>+0(SB)/8, $0x0b0a090803020100
+DATA kshufp<>+8(SB)/8, $0x0b0a090807060504
+GLOBL kshufp<>(SB), RODATA|NOPTR, $16
+DATA kshufq<>+0(SB)/8, $0x03020100ffffffff
+DATA kshufq<>+8(SB)/8, $0x07060504ffffffff
+GLOBL kshufq<>(SB), RODATA|NOPTR, $16
+DATA kshift<>+0(SB)/8, $0x0000000000000000
+DATA kshift<>+8(SB)/8, $0x0000000400000000
+GLOBL kshift<>(SB), RODATA|NOPTR, $16
+DATA kmask<>+0(SB)/8, $0x0f0f0f0f3f3f3f3f
+DATA kmask<>+8(SB)/8, $0x0f0f0f0f3f3f3f3f
+GLOBL kmask<>(SB), RODATA|NOPTR, $16
+DATA khigh<>+0(SB)/8, $0x3030303000000000
+DATA khigh<>+8(SB)/8, $0x3030303000000000
+GLOBL khigh<>(SB), RODATA|NOPTR, $16
+
+// k10 holds 0x10 bytes (the fifth bit of a Q5_K value).
+DATA k10<>+0(SB)/8, $0x1010101010101010
+DATA k10<>+8(SB)/8, $0x1010101010101010
+DATA k10<>+16(SB)/8, $0x1010101010101010
+DATA k10<>+24(SB)/8, $0x1010101010101010
+GLOBL k10<>(SB), RODATA|NOPTR, $32
+
+// KSCALES unpacks the 12 scale bytes at 4(base) of a Q4_K or Q5_K block
+// (ggml's get_scale_min_k4): the 8 scales go, as int16, to both lanes of
+// Y6, and the 8 mins, as int16, to X7. Clobbers X8.
+#define KSCALES(base) \
+	VMOVDQU      4(base), X6           \
+	VPSHUFB      kshufq<>(SB), X6, X8  \
+	VPSHUFB      kshufp<>(SB), X6, X6  \
+	VPSRLVD      kshift<>(SB), X6, X6  \
+	VPAND        kmask<>(SB), X6, X6   \
+	VPSRLW       $2, X8, X8            \
+	VPAND        khigh<>(SB), X8, X8   \
+	VPOR         X8, X6, X6            \
+	VPMOVZXBW    X6, Y7                \
+	VPERMQ       $0x44, Y7, Y6         \
+	VEXTRACTI128 $1, Y7, X7
+
+// KDMIN loads the block's d and dmin (binary16 at 0(base)) and multiplies
+// both by d_x (at R12): X5 = [d·d_x, dmin·d_x, 0, 0]. Clobbers X8.
+#define KDMIN(base) \
+	VMOVD        (base), X5 \
+	VCVTPH2PS    X5, X5     \
+	VBROADCASTSS (R12), X8  \
+	VMULPS       X8, X5, X5
+
+// KMINS adds dmin·d_x·(m[2i]·s[2i] + m[2i+1]·s[2i+1]) to lane i of accm
+// (i < 4), where s[j] is the sum of sub-block j's activations (from the
+// bsums at R13), with the mins in X7 and dmin·d_x in lane 1 of X5.
+// Clobbers X7, X8, X9.
+#define KMINS(accm) \
+	VMOVDQU   (R13), X8         \
+	VMOVDQU   16(R13), X9       \
+	VPHADDW   X9, X8, X8        \
+	VPMADDWD  X8, X7, X7        \
+	VCVTDQ2PS X7, X7            \
+	VSHUFPS   $0x55, X5, X5, X8 \
+	VMULPS    X8, X7, X7        \
+	VADDPS    X7, accm, accm
+
+// KFINISH subtracts the mins accumulator xm, reduced as (l0+l2)+(l1+l3),
+// from the reduced lane accumulator in xa. Clobbers X1.
+#define KFINISH(xm, xa) \
+	VMOVHLPS  xm, xm, X1 \
+	VADDPS    X1, xm, xm \
+	VMOVSHDUP xm, X1     \
+	VADDSS    X1, xm, xm \
+	VSUBSS    xm, xa, xa
+
+// NIBBLES splits the 32 bytes at qoff(base) into low nibbles (Y1) and high
+// nibbles (Y2); Y14 holds 0x0f bytes.
+#define NIBBLES(base, qoff) \
+	VMOVDQU qoff(base), Y1 \
+	VPSRLW  $4, Y1, Y2     \
+	VPAND   Y14, Y1, Y1    \
+	VPAND   Y14, Y2, Y2
+
+// KCHUNK adds to Y3 the lanes of one 64-element chunk of a Q4_K or Q5_K
+// block whose values (the first 32 elements in Y1, the next 32 in Y2) meet
+// the activations at xoff(R11) and xoff2(R11), with the two scales
+// broadcast from Y6 by the k4shuf masks at soff and soff2.
+#define KCHUNK(xoff, xoff2, soff, soff2) \
+	VPMADDUBSW xoff(R11), Y1, Y1            \
+	VPMADDUBSW xoff2(R11), Y2, Y2           \
+	VPSHUFB    k4shuf<>+soff(SB), Y6, Y10   \
+	VPSHUFB    k4shuf<>+soff2(SB), Y6, Y11  \
+	VPMADDWD   Y10, Y1, Y1                  \
+	VPMADDWD   Y11, Y2, Y2                  \
+	VPADDD     Y1, Y3, Y3                   \
+	VPADDD     Y2, Y3, Y3
+
+// Q4KBLOCK adds the Q4_K block at base to the lane accumulator acc and the
+// mins accumulator accm.
+#define Q4KBLOCK(base, acc, accm) \
+	KSCALES(base)                  \
+	KDMIN(base)                    \
+	KMINS(accm)                    \
+	VPXOR Y3, Y3, Y3               \
+	NIBBLES(base, 16)              \
+	KCHUNK(0, 32, 0, 32)           \
+	NIBBLES(base, 48)              \
+	KCHUNK(64, 96, 64, 96)         \
+	NIBBLES(base, 80)              \
+	KCHUNK(128, 160, 128, 160)     \
+	NIBBLES(base, 112)             \
+	KCHUNK(192, 224, 192, 224)     \
+	ACCUMULATE(Y3, X5, Y5, acc)
+
+// func rowsQ4_KAVX2(dst *float32, npairs int, w *byte, stride int, xqs *int8, xd *float32, xbs *int16, nb int, w2off int, d2off int)
+TEXT ·rowsQ4_KAVX2(SB), NOSPLIT, $0-80
+	PAIRSTART
+	BROADCASTBYTE($0x0f0f0f0f, X14, Y14)
+
+q4krow:
+	ROWSTART
+	VXORPS Y0, Y0, Y0
+	VXORPS X4, X4, X4
+	VXORPS Y12, Y12, Y12
+	VXORPS X13, X13, X13
+
+q4kblk:
+	PREFETCHT0 PFDIST(SI)
+	PREFETCHT0 PFDIST+64(SI)
+	PREFETCHT0 PFDIST+128(SI)
+	PREFETCHT0 PFDIST(R8)
+	PREFETCHT0 PFDIST+64(R8)
+	PREFETCHT0 PFDIST+128(R8)
+	Q4KBLOCK(SI, Y0, X4)
+	Q4KBLOCK(R8, Y12, X13)
+	ADDQ       $144, SI
+	ADDQ       $144, R8
+	ADDQ       $256, R11
+	ADDQ       $4, R12
+	ADDQ       $32, R13
+	DECQ       CX
+	JNZ        q4kblk
+
+	REDUCE8(Y0, X0, X1)
+	KFINISH(X4, X0)
+	REDUCE8(Y12, X12, X1)
+	KFINISH(X13, X12)
+	NEXTPAIR(X0, X12, q4krow)
+	VZEROUPPER
+	RET
+
+// HIGHBITS ors the fifth bits of a Q5_K chunk into the nibbles Y1 and Y2:
+// bit b of each qh byte (Y12) moves to bit 4 by a word shift (shlo nlo for
+// the low half, shhi nhi for the high one) and a mask with 0x10 bytes.
+// Clobbers Y7.
+#define HIGHBITS(shlo, nlo, shhi, nhi) \
+	shlo  nlo, Y12, Y7        \
+	VPAND k10<>(SB), Y7, Y7   \
+	VPOR  Y7, Y1, Y1          \
+	shhi  nhi, Y12, Y7        \
+	VPAND k10<>(SB), Y7, Y7   \
+	VPOR  Y7, Y2, Y2
+
+// Q5KBLOCK adds the Q5_K block at base to the lane accumulator acc and the
+// mins accumulator accm.
+#define Q5KBLOCK(base, acc, accm) \
+	KSCALES(base)                      \
+	KDMIN(base)                        \
+	KMINS(accm)                        \
+	VMOVDQU 16(base), Y12              \
+	VPXOR   Y3, Y3, Y3                 \
+	NIBBLES(base, 48)                  \
+	HIGHBITS(VPSLLW, $4, VPSLLW, $3)   \
+	KCHUNK(0, 32, 0, 32)               \
+	NIBBLES(base, 80)                  \
+	HIGHBITS(VPSLLW, $2, VPSLLW, $1)   \
+	KCHUNK(64, 96, 64, 96)             \
+	NIBBLES(base, 112)                 \
+	HIGHBITS(VPSLLW, $0, VPSRLW, $1)   \
+	KCHUNK(128, 160, 128, 160)         \
+	NIBBLES(base, 144)                 \
+	HIGHBITS(VPSRLW, $2, VPSRLW, $3)   \
+	KCHUNK(192, 224, 192, 224)         \
+	ACCUMULATE(Y3, X5, Y5, acc)
+
+// func rowsQ5_KAVX2(dst *float32, npairs int, w *byte, stride int, xqs *int8, xd *float32, xbs *int16, nb int, w2off int, d2off int)
+TEXT ·rowsQ5_KAVX2(SB), NOSPLIT, $0-80
+	PAIRSTART
+	BROADCASTBYTE($0x0f0f0f0f, X14, Y14)
+
+q5krow:
+	ROWSTART
+	VXORPS Y0, Y0, Y0
+	VXORPS X4, X4, X4
+	VXORPS Y15, Y15, Y15
+	VXORPS X13, X13, X13
+
+q5kblk:
+	PREFETCHT0 PFDIST(SI)
+	PREFETCHT0 PFDIST+64(SI)
+	PREFETCHT0 PFDIST+128(SI)
+	PREFETCHT0 PFDIST(R8)
+	PREFETCHT0 PFDIST+64(R8)
+	PREFETCHT0 PFDIST+128(R8)
+	Q5KBLOCK(SI, Y0, X4)
+	Q5KBLOCK(R8, Y15, X13)
+	ADDQ       $176, SI
+	ADDQ       $176, R8
+	ADDQ       $256, R11
+	ADDQ       $4, R12
+	ADDQ       $32, R13
+	DECQ       CX
+	JNZ        q5kblk
+
+	REDUCE8(Y0, X0, X1)
+	KFINISH(X4, X0)
+	REDUCE8(Y15, X15, X1)
+	KFINISH(X13, X15)
+	NEXTPAIR(X0, X15, q5krow)
+	VZEROUPPER
+	RET
+
+// Q6GROUP adds to Y3 the lanes of one 32-element group of a Q6_K block:
+// the 6-bit values q (unsigned), activations at xoff(R11), and the int16
+// scales of its two 16-element halves broadcast from Y15 (the half block's
+// 8 scales in both lanes) by the q6shuf mask at soff. Each pair sum is
+// Σ q·x − 32·Σ x (Y12 holds 32s), so the lanes hold Σ sc·(q−32)·x.
+#define Q6GROUP(q, xoff, soff) \
+	VMOVDQU    xoff(R11), Y7             \
+	VPMADDUBSW Y7, Y12, Y8               \
+	VPMADDUBSW Y7, q, q                  \
+	VPSUBW     Y8, q, q                  \
+	VPSHUFB    q6shuf<>+soff(SB), Y15, Y9 \
+	VPMADDWD   Y9, q, q                  \
+	VPADDD     q, Y3, Y3
+
+// Q6VALUES builds the 6-bit values of one 128-element half of a Q6_K block
+// from ql at qloff(base) and qh at qhoff(base): elements 0..31 in Y5,
+// 32..63 in Y6, 64..95 in Y1, 96..127 in Y2. Y14 holds 0x0f bytes, Y13
+// 0x30 bytes.
+#define Q6VALUES(base, qloff, qloff2, qhoff) \
+	VMOVDQU qloff(base), Y1  \
+	VMOVDQU qloff2(base), Y2 \
+	VMOVDQU qhoff(base), Y4  \
+	VPAND   Y14, Y1, Y5      \
+	VPSLLW  $4, Y4, Y6       \
+	VPAND   Y13, Y6, Y6      \
+	VPOR    Y6, Y5, Y5       \
+	VPAND   Y14, Y2, Y6      \
+	VPSLLW  $2, Y4, Y7       \
+	VPAND   Y13, Y7, Y7      \
+	VPOR    Y7, Y6, Y6       \
+	VPSRLW  $4, Y1, Y1       \
+	VPAND   Y14, Y1, Y1      \
+	VPAND   Y13, Y4, Y7      \
+	VPOR    Y7, Y1, Y1       \
+	VPSRLW  $4, Y2, Y2       \
+	VPAND   Y14, Y2, Y2      \
+	VPSRLW  $2, Y4, Y4       \
+	VPAND   Y13, Y4, Y4      \
+	VPOR    Y4, Y2, Y2
+
+// Q6KBLOCK adds the Q6_K block at base to the lane accumulator acc.
+#define Q6KBLOCK(base, acc) \
+	VPXOR       Y3, Y3, Y3        \
+	VPMOVSXBW   192(base), X15    \
+	VINSERTI128 $1, X15, Y15, Y15 \
+	Q6VALUES(base, 0, 32, 128)    \
+	Q6GROUP(Y5, 0, 0)             \
+	Q6GROUP(Y6, 32, 32)           \
+	Q6GROUP(Y1, 64, 64)           \
+	Q6GROUP(Y2, 96, 96)           \
+	VPMOVSXBW   200(base), X15    \
+	VINSERTI128 $1, X15, Y15, Y15 \
+	Q6VALUES(base, 64, 96, 160)   \
+	Q6GROUP(Y5, 128, 0)           \
+	Q6GROUP(Y6, 160, 32)          \
+	Q6GROUP(Y1, 192, 64)          \
+	Q6GROUP(Y2, 224, 96)          \
+	HALFSCALE(208(base), (R12), X5) \
+	ACCUMULATE(Y3, X5, Y5, acc)
+
+// func rowsQ6_KAVX2(dst *float32, npairs int, w *byte, stride int, xqs *int8, xd *float32, xbs *int16, nb int, w2off int, d2off int)
+TEXT ·rowsQ6_KAVX2(SB), NOSPLIT, $0-80
+	PAIRSTART
+	BROADCASTBYTE($0x0f0f0f0f, X14, Y14)
+	BROADCASTBYTE($0x30303030, X13, Y13)
+	BROADCASTBYTE($0x20202020, X12, Y12)
+
+q6krow:
+	ROWSTART
+	VXORPS Y0, Y0, Y0
+	VXORPS Y10, Y10, Y10
+
+q6kblk:
+	PREFETCHT0 PFDIST(SI)
+	PREFETCHT0 PFDIST+64(SI)
+	PREFETCHT0 PFDIST+128(SI)
+	PREFETCHT0 PFDIST+192(SI)
+	PREFETCHT0 PFDIST(R8)
+	PREFETCHT0 PFDIST+64(R8)
+	PREFETCHT0 PFDIST+128(R8)
+	PREFETCHT0 PFDIST+192(R8)
+	Q6KBLOCK(SI, Y0)
+	Q6KBLOCK(R8, Y10)
+	ADDQ       $210, SI
+	ADDQ       $210, R8
+	ADDQ       $256, R11
+	ADDQ       $4, R12
+	DECQ       CX
+	JNZ        q6kblk
+
+	REDUCE8(Y0, X0, X1)
+	REDUCE8(Y10, X10, X1)
+	NEXTPAIR(X0, X10, q6krow)
+	VZEROUPPER
+	RET
+
+// REDUCE16 sums the 16 lanes of accumulators ya and yb (xa is ya's lower
+// half; xt is scratch) into the low lane of xa, in the order of the F32
+// kernels' REDUCE (kernels_amd64.s).
+#define REDUCE16(ya, yb, xa, xt) \
+	VADDPS yb, ya, ya \
+	REDUCE8(ya, xa, xt)
+
+// LOADF16 and LOADBF16 load 8 binary16 or bfloat16 weights from mem into y
+// as float32.
+#define LOADF16(mem, y) VCVTPH2PS mem, y
+#define LOADBF16(mem, y) VPMOVZXWD mem, y; VPSLLD $16, y, y
+
+// func dot4x1F16AVX2(w *byte, stride int, x *float32, n int, out *[4]float32)
+// out[i] is row i (n binary16 weights at w + i·stride) times x, with the
+// accumulators, fused multiply-adds and reduction of dot4x1AVX2 on the
+// converted rows, so the results are the same; n is a positive multiple of
+// 16.
+TEXT ·dot4x1F16AVX2(SB), NOSPLIT, $0-40
+	MOVQ   w+0(FP), SI
+	MOVQ   stride+8(FP), DX
+	LEAQ   (SI)(DX*1), DI
+	LEAQ   (DI)(DX*1), R8
+	LEAQ   (R8)(DX*1), R9
+	MOVQ   x+16(FP), R10
+	MOVQ   n+24(FP), CX
+	MOVQ   out+32(FP), R11
+	SHLQ   $2, CX
+	XORQ   AX, AX
+	XORQ   BX, BX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+f16loop:
+	VMOVUPS     (R10)(AX*1), Y8
+	VMOVUPS     32(R10)(AX*1), Y9
+	LOADF16(0(SI)(BX*1), Y10)
+	LOADF16(16(SI)(BX*1), Y11)
+	VFMADD231PS Y10, Y8, Y0
+	VFMADD231PS Y11, Y9, Y1
+	LOADF16(0(DI)(BX*1), Y10)
+	LOADF16(16(DI)(BX*1), Y11)
+	VFMADD231PS Y10, Y8, Y2
+	VFMADD231PS Y11, Y9, Y3
+	LOADF16(0(R8)(BX*1), Y10)
+	LOADF16(16(R8)(BX*1), Y11)
+	VFMADD231PS Y10, Y8, Y4
+	VFMADD231PS Y11, Y9, Y5
+	LOADF16(0(R9)(BX*1), Y10)
+	LOADF16(16(R9)(BX*1), Y11)
+	VFMADD231PS Y10, Y8, Y6
+	VFMADD231PS Y11, Y9, Y7
+	ADDQ        $64, AX
+	ADDQ        $32, BX
+	CMPQ        AX, CX
+	JLT         f16loop
+
+	REDUCE16(Y0, Y1, X0, X8)
+	VMOVSS X0, 0(R11)
+	REDUCE16(Y2, Y3, X2, X8)
+	VMOVSS X2, 4(R11)
+	REDUCE16(Y4, Y5, X4, X8)
+	VMOVSS X4, 8(R11)
+	REDUCE16(Y6, Y7, X6, X8)
+	VMOVSS X6, 12(R11)
+	VZEROUPPER
+	RET
+
+// func dot4x1BF16AVX2(w *byte, stride int, x *float32, n int, out *[4]float32)
+// As dot4x1F16AVX2, for bfloat16 weights.
+TEXT ·dot4x1BF16AVX2(SB), NOSPLIT, $0-40
+	MOVQ   w+0(FP), SI
+	MOVQ   stride+8(FP), DX
+	LEAQ   (SI)(DX*1), DI
+	LEAQ   (DI)(DX*1), R8
+	LEAQ   (R8)(DX*1), R9
+	MOVQ   x+16(FP), R10
+	MOVQ   n+24(FP), CX
+	MOVQ   out+32(FP), R11
+	SHLQ   $2, CX
+	XORQ   AX, AX
+	XORQ   BX, BX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+bf16loop:
+	VMOVUPS     (R10)(AX*1), Y8
+	VMOVUPS     32(R10)(AX*1), Y9
+	LOADBF16(0(SI)(BX*1), Y10)
+	LOADBF16(16(SI)(BX*1), Y11)
+	VFMADD231PS Y10, Y8, Y0
+	VFMADD231PS Y11, Y9, Y1
+	LOADBF16(0(DI)(BX*1), Y10)
+	LOADBF16(16(DI)(BX*1), Y11)
+	VFMADD231PS Y10, Y8, Y2
+	VFMADD231PS Y11, Y9, Y3
+	LOADBF16(0(R8)(BX*1), Y10)
+	LOADBF16(16(R8)(BX*1), Y11)
+	VFMADD231PS Y10, Y8, Y4
+	VFMADD231PS Y11, Y9, Y5
+	LOADBF16(0(R9)(BX*1), Y10)
+	LOADBF16(16(R9)(BX*1), Y11)
+	VFMADD231PS Y10, Y8, Y6
+	VFMADD231PS Y11, Y9, Y7
+	ADDQ        $64, AX
+	ADDQ        $32, BX
+	CMPQ        AX, CX
+	JLT         bf16loop
+
+	REDUCE16(Y0, Y1, X0, X8)
+	VMOVSS X0, 0(R11)
+	REDUCE16(Y2, Y3, X2, X8)
+	VMOVSS X2, 4(R11)
+	REDUCE16(Y4, Y5, X4, X8)
+	VMOVSS X4, 8(R11)
+	REDUCE16(Y6, Y7, X6, X8)
+	VMOVSS X6, 12(R11)
+	VZEROUPPER
+	RET
+
+// permq8 undoes the lane interleaving of VPACKSSDW/VPACKSSWB.
+DATA permq8<>+0(SB)/8, $0x0000000400000000
+DATA permq8<>+8(SB)/8, $0x0000000500000001
+DATA permq8<>+16(SB)/8, $0x0000000600000002
+DATA permq8<>+24(SB)/8, $0x0000000700000003
+GLOBL permq8<>(SB), RODATA|NOPTR, $32
+
+// func quantizeActAVX2(x *float32, nb int, block int, qs *int8, d *float32, bsums *int16)
+// Quantises nb blocks of block float32 values (block a positive multiple of
+// 32) at x to int8 at qs with one scale per block at d, exactly as
+// quantizeBlock does in Go: amax = max|x|, d = amax/127, q = round-to-even
+// of x·(127/amax) (0 when amax is 0). Unless bsums is nil it also stores the
+// sum of every 16 values there.
+TEXT ·quantizeActAVX2(SB), NOSPLIT, $0-48
+	MOVQ         x+0(FP), SI
+	MOVQ         nb+8(FP), CX
+	MOVQ         block+16(FP), R8
+	MOVQ         qs+24(FP), DI
+	MOVQ         d+32(FP), DX
+	MOVQ         bsums+40(FP), R10
+	MOVL         $0x01010101, AX
+	VMOVD        AX, X12
+	VPBROADCASTD X12, Y12
+	MOVL         $0x00010001, AX
+	VMOVD        AX, X11
+	VPBROADCASTD X11, Y11
+	MOVL         $0x7fffffff, AX
+	VMOVD        AX, X15
+	VPBROADCASTD X15, Y15
+	MOVL         $0x42fe0000, AX // 127.0
+	VMOVD        AX, X14
+	VMOVDQU      permq8<>(SB), Y13
+
+qablk:
+	VXORPS Y0, Y0, Y0
+	MOVQ   R8, BX
+	MOVQ   SI, R9
+
+qamax:
+	VANDPS (R9), Y15, Y1
+	VMAXPS Y1, Y0, Y0
+	ADDQ   $32, R9
+	SUBQ   $8, BX
+	JNZ    qamax
+
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VMAXPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VMAXSS       X1, X0, X0
+	VDIVSS       X14, X0, X2
+	VMOVSS       X2, (DX)
+	VXORPS       X3, X3, X3
+	VUCOMISS     X3, X0
+	JLS          qazero
+	VDIVSS       X0, X14, X3
+
+qazero:
+	VBROADCASTSS X3, Y3
+	MOVQ         R8, BX
+	MOVQ         SI, R9
+
+qaloop:
+	VMULPS    (R9), Y3, Y4
+	VMULPS    32(R9), Y3, Y5
+	VMULPS    64(R9), Y3, Y6
+	VMULPS    96(R9), Y3, Y7
+	VCVTPS2DQ Y4, Y4
+	VCVTPS2DQ Y5, Y5
+	VCVTPS2DQ Y6, Y6
+	VCVTPS2DQ Y7, Y7
+	VPACKSSDW Y5, Y4, Y4
+	VPACKSSDW Y7, Y6, Y6
+	VPACKSSWB Y6, Y4, Y4
+	VPERMD    Y4, Y13, Y4
+	VMOVDQU   Y4, (DI)
+	TESTQ     R10, R10
+	JZ        qanosums
+	VPMADDUBSW Y4, Y12, Y5
+	VPMADDWD   Y11, Y5, Y5
+	VPHADDD    Y5, Y5, Y5
+	VPHADDD    Y5, Y5, Y5
+	VMOVD      X5, AX
+	MOVW       AX, (R10)
+	VEXTRACTI128 $1, Y5, X5
+	VMOVD      X5, AX
+	MOVW       AX, 2(R10)
+	ADDQ       $4, R10
+
+qanosums:
+	ADDQ      $128, R9
+	ADDQ      $32, DI
+	SUBQ      $32, BX
+	JNZ       qaloop
+
+	MOVQ R9, SI
+	ADDQ $4, DX
+	DECQ CX
+	JNZ  qablk
+	VZEROUPPER
+	RET
