@@ -14,6 +14,9 @@ const (
 	// ArchQwen3 is Llama plus a per-head RMSNorm of queries and keys before
 	// RoPE (attn_q_norm, attn_k_norm), without attention biases.
 	ArchQwen3 = "qwen3"
+	// ArchQwen2 is Qwen2 and Qwen2.5: llama's layout with biases on the
+	// query, key and value projections and NeoX rotary embedding.
+	ArchQwen2 = "qwen2"
 )
 
 // RopeStyle says which elements of a head RoPE rotates together.
@@ -85,6 +88,9 @@ type Config struct {
 	// (blk.N.attn_q_norm.weight, blk.N.attn_k_norm.weight) before RoPE, as in
 	// Qwen3.
 	QKNorm bool
+	// QKVBias is true when the query, key and value projections have bias
+	// vectors (Qwen2: blk.N.attn_{q,k,v}.bias).
+	QKVBias bool
 }
 
 // HeadDim returns the dimension of one attention head: KeyLength, or
@@ -110,8 +116,10 @@ func (c Config) KVDim() int { return c.HeadCountKV * c.HeadDim() }
 // Validate reports the first inconsistency in c.
 func (c Config) Validate() error {
 	var errs []error
-	if c.Architecture != ArchLlama && c.Architecture != ArchQwen3 {
-		errs = append(errs, fmt.Errorf("architecture %q is not %q or %q", c.Architecture, ArchLlama, ArchQwen3))
+	switch c.Architecture {
+	case ArchLlama, ArchQwen2, ArchQwen3:
+	default:
+		errs = append(errs, fmt.Errorf("architecture %q is not one of %s, %s, %s", c.Architecture, ArchLlama, ArchQwen2, ArchQwen3))
 	}
 	for _, f := range []struct {
 		name string
@@ -162,7 +170,14 @@ type TensorInfo struct {
 	// Norm is true for the weights of an RMSNorm, a vector whose neutral
 	// value is 1.
 	Norm bool
+	// Bias is true for a projection's bias, a vector whose neutral value
+	// is 0.
+	Bias bool
 }
+
+// IsVector reports whether the tensor is a vector (a norm's weights or a
+// bias), kept as float32 in memory.
+func (t TensorInfo) IsVector() bool { return t.Norm || t.Bias }
 
 // Elements returns Rows×Cols.
 func (t TensorInfo) Elements() int64 { return int64(t.Rows) * int64(t.Cols) }
@@ -181,6 +196,13 @@ func (c Config) Tensors() []TensorInfo {
 			TensorInfo{Name: p + "attn_k.weight", Rows: c.KVDim(), Cols: emb},
 			TensorInfo{Name: p + "attn_v.weight", Rows: c.KVDim(), Cols: emb},
 		)
+		if c.QKVBias {
+			ts = append(ts,
+				TensorInfo{Name: p + "attn_q.bias", Rows: 1, Cols: c.QueryDim(), Bias: true},
+				TensorInfo{Name: p + "attn_k.bias", Rows: 1, Cols: c.KVDim(), Bias: true},
+				TensorInfo{Name: p + "attn_v.bias", Rows: 1, Cols: c.KVDim(), Bias: true},
+			)
+		}
 		if c.QKNorm {
 			ts = append(ts,
 				TensorInfo{Name: p + "attn_q_norm.weight", Rows: 1, Cols: hd, Norm: true},

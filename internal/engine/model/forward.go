@@ -30,6 +30,9 @@ func New(c Config, w *Weights) (*Model, error) {
 	if _, err := w.Tensors(c); err != nil {
 		return nil, fmt.Errorf("weights do not fit the %s config: %w", c.Architecture, err)
 	}
+	if w.RopeFreqs != nil && len(w.RopeFreqs) != c.HeadDim()/2 {
+		return nil, fmt.Errorf("rope_freqs.weight has %d factors, want head dimension / 2 = %d", len(w.RopeFreqs), c.HeadDim()/2)
+	}
 	return &Model{config: c, weights: w}, nil
 }
 
@@ -183,7 +186,7 @@ func (s *Session) forward(ctx context.Context, tokens []int, logits bool) error 
 	half := hd / 2
 	cos, sin := s.cos[:n*half], s.sin[:n*half]
 	for t := range n {
-		tensor.RopeAngles(cos[t*half:(t+1)*half], sin[t*half:(t+1)*half], pos0+t, c.RopeFreqBase, hd)
+		ropeAngles(cos[t*half:(t+1)*half], sin[t*half:(t+1)*half], pos0+t, c.RopeFreqBase, hd, w.RopeFreqs)
 	}
 	rope := tensor.RopeNeoX
 	if c.RopeStyle == RopeInterleaved {
@@ -205,6 +208,13 @@ func (s *Session) forward(ctx context.Context, tokens []int, logits bool) error 
 		tensor.MatMul(p, q, L.Q, xn, n)
 		tensor.MatMul(p, kb, L.K, xn, n)
 		tensor.MatMul(p, vb, L.V, xn, n)
+		if c.QKVBias {
+			for t := range n {
+				tensor.Add(q[t*qd:(t+1)*qd], L.QBias)
+				tensor.Add(kb[t*kvd:(t+1)*kvd], L.KBias)
+				tensor.Add(vb[t*kvd:(t+1)*kvd], L.VBias)
+			}
+		}
 		for t := range n {
 			qt, kt := q[t*qd:(t+1)*qd], kb[t*kvd:(t+1)*kvd]
 			if c.QKNorm {
@@ -275,4 +285,20 @@ func (s *Session) attention(l int, q, out []float32, n, pos0 int) {
 			}
 		}
 	})
+}
+
+// ropeAngles writes the rotation of position pos for each of the dims/2
+// frequency pairs: θ_i = pos · base^(-2i/dims) / factors[i], the factors
+// (rope_freqs.weight) being 1 when absent. The angles are computed in
+// float64.
+func ropeAngles(cos, sin []float32, pos int, base float64, dims int, factors []float32) {
+	if factors == nil {
+		tensor.RopeAngles(cos, sin, pos, base, dims)
+		return
+	}
+	for i := range dims / 2 {
+		theta := float64(pos) * math.Pow(base, -2*float64(i)/float64(dims)) / float64(factors[i])
+		s, c := math.Sincos(theta)
+		cos[i], sin[i] = float32(c), float32(s)
+	}
 }

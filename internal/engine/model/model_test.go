@@ -34,6 +34,10 @@ var testConfigs = []struct {
 		KeyLength: 16, FeedForwardLength: 56, RopeFreqBase: 1e6, RMSEpsilon: 1e-6, ContextLength: 64,
 		TiedEmbeddings: true, QKNorm: true,
 	}},
+	{"qwen2", Config{
+		Architecture: ArchQwen2, VocabSize: 89, EmbeddingLength: 32, BlockCount: 2, HeadCount: 4, HeadCountKV: 1,
+		FeedForwardLength: 40, RopeFreqBase: 1e6, RMSEpsilon: 1e-6, ContextLength: 64, QKVBias: true,
+	}},
 }
 
 // randomWeights fills weights for c with uniform values of variance
@@ -51,6 +55,12 @@ func randomWeights(t *testing.T, c Config, seed uint64) *Weights {
 		if tt.Norm {
 			for i := range tt.Vector {
 				tt.Vector[i] = 0.5 + r.Float32()
+			}
+			continue
+		}
+		if tt.Bias {
+			for i := range tt.Vector {
+				tt.Vector[i] = 0.2*r.Float32() - 0.1
 			}
 			continue
 		}
@@ -104,10 +114,13 @@ func refRMSNorm(x []float64, w []float32, eps float64) []float64 {
 	return out
 }
 
-func refRope(x []float64, hd, pos int, base float64, style RopeStyle) {
+func refRope(x []float64, hd, pos int, base float64, style RopeStyle, factors []float32) {
 	for h := 0; h < len(x); h += hd {
 		for i := 0; i < hd/2; i++ {
 			theta := float64(pos) / math.Pow(base, float64(2*i)/float64(hd))
+			if factors != nil {
+				theta /= float64(factors[i])
+			}
 			a, b := h+i, h+i+hd/2
 			if style == RopeInterleaved {
 				a, b = h+2*i, h+2*i+1
@@ -128,6 +141,15 @@ func (m *refModel) step(token int) []float64 {
 		L := &w.Layers[l]
 		xn := refRMSNorm(x, L.AttnNorm, c.RMSEpsilon)
 		q, k, v := refMatVec(L.Q, xn), refMatVec(L.K, xn), refMatVec(L.V, xn)
+		if c.QKVBias {
+			for i := range q {
+				q[i] += float64(L.QBias[i])
+			}
+			for i := range k {
+				k[i] += float64(L.KBias[i])
+				v[i] += float64(L.VBias[i])
+			}
+		}
 		if c.QKNorm {
 			for h := 0; h < len(q); h += hd {
 				copy(q[h:h+hd], refRMSNorm(q[h:h+hd], L.QNorm, c.RMSEpsilon))
@@ -136,8 +158,8 @@ func (m *refModel) step(token int) []float64 {
 				copy(k[h:h+hd], refRMSNorm(k[h:h+hd], L.KNorm, c.RMSEpsilon))
 			}
 		}
-		refRope(q, hd, pos, c.RopeFreqBase, c.RopeStyle)
-		refRope(k, hd, pos, c.RopeFreqBase, c.RopeStyle)
+		refRope(q, hd, pos, c.RopeFreqBase, c.RopeStyle, w.RopeFreqs)
+		refRope(k, hd, pos, c.RopeFreqBase, c.RopeStyle, w.RopeFreqs)
 		m.k[l] = append(m.k[l], k)
 		m.v[l] = append(m.v[l], v)
 		att := make([]float64, len(q))

@@ -21,6 +21,10 @@ type Weights struct {
 	// Output is output.weight, VocabSize×EmbeddingLength; nil when the
 	// embeddings are tied and TokenEmbedding serves as the output head.
 	Output *tensor.Matrix
+	// RopeFreqs is rope_freqs.weight, HeadDim/2 factors that divide the
+	// rotary frequencies (Llama 3.1's long-context scaling, precomputed by
+	// the GGUF converter); nil when absent.
+	RopeFreqs []float32
 }
 
 // Layer holds the tensors of one transformer block, named blk.N.* in GGUF.
@@ -35,6 +39,9 @@ type Layer struct {
 	V *tensor.Matrix
 	// QNorm is attn_q_norm.weight, HeadDim elements (QKNorm models only).
 	QNorm []float32
+	// QBias, KBias and VBias are the projections' biases (Qwen2), nil
+	// when the architecture has none.
+	QBias, KBias, VBias []float32
 	// KNorm is attn_k_norm.weight, HeadDim elements (QKNorm models only).
 	KNorm []float32
 	// Output is attn_output.weight, EmbeddingLength×QueryDim.
@@ -66,7 +73,7 @@ func NewWeightsF32(c Config) *Weights {
 	for _, t := range c.Tensors() {
 		var m *tensor.Matrix
 		var v []float32
-		if t.Rows == 1 && t.Norm {
+		if t.IsVector() {
 			v = make([]float32, t.Cols)
 		} else {
 			m = tensor.NewMatrixF32(t.Rows, t.Cols)
@@ -107,6 +114,12 @@ func (w *Weights) slot(name string) (*(*tensor.Matrix), *[]float32, error) {
 		return &l.K, nil, nil
 	case "attn_v.weight":
 		return &l.V, nil, nil
+	case "attn_q.bias":
+		return nil, &l.QBias, nil
+	case "attn_k.bias":
+		return nil, &l.KBias, nil
+	case "attn_v.bias":
+		return nil, &l.VBias, nil
 	case "attn_q_norm.weight":
 		return nil, &l.QNorm, nil
 	case "attn_k_norm.weight":

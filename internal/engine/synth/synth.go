@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
-	"math"
 
 	"github.com/llm-energy-lab/energylab/internal/engine/model"
 	"github.com/llm-energy-lab/energylab/internal/engine/tensor"
@@ -16,10 +14,6 @@ import (
 // DefaultSeed is the weight seed used when none is given: the ASCII bytes
 // of "energylb" as a big-endian integer.
 const DefaultSeed uint64 = 0x656e657267796c62
-
-// generatorVersion names the weight-generation algorithm below; it is part
-// of every digest, so changing the algorithm must change it.
-const generatorVersion = "synth-v1"
 
 // Shape is a named synthetic model configuration.
 type Shape struct {
@@ -43,7 +37,7 @@ var shapes = []Shape{
 	},
 	{
 		Name:        "synthetic-qwen3-0.6b",
-		Description: "exactly Qwen3-0.6B's dimensions (596M parameters, F32): a realistic per-token workload",
+		Description: "exactly Qwen3-0.6B's dimensions (596M parameters): a realistic per-token workload",
 		Config: model.Config{
 			Architecture: model.ArchQwen3, VocabSize: 151936, EmbeddingLength: 1024, BlockCount: 28,
 			HeadCount: 16, HeadCountKV: 8, KeyLength: 128, FeedForwardLength: 3072, RopeFreqBase: 1e6,
@@ -73,22 +67,15 @@ func Digest(cfg model.Config, seed uint64) string {
 	if err != nil {
 		panic(err) // Config has only numbers, strings and booleans.
 	}
-	sum := sha256.Sum256(fmt.Appendf(nil, "%s\n%s\nseed=%d\n", generatorVersion, b, seed))
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s\n%s\nseed=%d\n", GeneratorVersion, b, seed))
 	return "synth:sha256:" + hex.EncodeToString(sum[:])
 }
 
-// chunkSize is the number of elements generated from one derived seed; the
-// unit of parallel work.
-const chunkSize = 1 << 16
-
-// Generate returns F32 weights for cfg drawn from seed. Matrix elements are
-// uniform on [-a, a] with a = sqrt(3/fan_in) (variance 1/fan_in, fan_in =
-// the matrix's input width), so activations keep a stable scale through the
-// layers; norm weights are 1. Each tensor is cut into chunks of 65,536
-// elements, each drawn from a splitmix64 stream seeded from (seed, FNV-1a of
-// the tensor's GGUF name, chunk index), so the weights do not depend on the
-// number of threads and chunks are generated in parallel on pool. Generate
-// checks ctx between chunks.
+// Generate returns shape cfg's weights in memory as F32, generated from
+// seed exactly as WriteGGUF writes them (row by row, each row from its own
+// seed), so that an F32 GGUF file and Generate hold the same numbers. It is
+// for tests and references; models are normally loaded from the files
+// Ensure writes. pool generates rows in parallel.
 func Generate(ctx context.Context, cfg model.Config, seed uint64, pool *tensor.Pool) (*model.Weights, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -98,45 +85,29 @@ func Generate(ctx context.Context, cfg model.Config, seed uint64, pool *tensor.P
 	if err != nil {
 		return nil, err
 	}
-	type chunk struct {
-		data  []float32
-		seed  uint64
-		scale float32
-	}
-	var chunks []chunk
 	for _, t := range ts {
-		if t.Norm {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		switch {
+		case t.Norm:
 			for i := range t.Vector {
 				t.Vector[i] = 1
 			}
-			continue
+		case t.Bias:
+			fill(t.Vector, rowSeed(seed, t.Name, 0), biasScale)
+		default:
+			data, cols, scale := t.Matrix.F32, t.Cols, scaleOf(t.Cols)
+			pool.For(t.Rows, rowsPerBatch, func(_, lo, hi int) {
+				for r := lo; r < hi; r++ {
+					fill(data[r*cols:(r+1)*cols], rowSeed(seed, t.Name, r), scale)
+				}
+			})
 		}
-		h := fnv.New64a()
-		h.Write([]byte(t.Name))
-		base := seed ^ h.Sum64()
-		scale := float32(math.Sqrt(3 / float64(t.Cols)))
-		data := t.Matrix.F32
-		for i, c := 0, uint64(0); i < len(data); i, c = i+chunkSize, c+1 {
-			chunks = append(chunks, chunk{data[i:min(i+chunkSize, len(data))], mix(base + c*0x9e3779b97f4a7c15), scale})
-		}
-	}
-	pool.For(len(chunks), 1, func(_, lo, hi int) {
-		for _, c := range chunks[lo:hi] {
-			if ctx.Err() != nil {
-				return
-			}
-			fill(c.data, c.seed, c.scale)
-		}
-	})
-	if err := ctx.Err(); err != nil {
-		return nil, err
 	}
 	return w, nil
 }
 
-// fill writes uniform values on [-scale, scale) drawn from a splitmix64
-// stream starting at state into data: each 64-bit output gives two values,
-// from its top 24 bits and the 24 below them.
 func fill(data []float32, state uint64, scale float32) {
 	const twoNeg24 = 1.0 / (1 << 24)
 	for i := 0; i < len(data); i += 2 {
