@@ -41,7 +41,7 @@ func cmdModels(ctx context.Context, env Env, args []string) error {
 	fs := flag.NewFlagSet("models", flag.ContinueOnError)
 	only := fs.String("provider", "", "list only this provider's models")
 	asJSON := fs.Bool("json", false, "print JSON")
-	cfg, err := loadConfig(env, fs, args, "ollama-host", "openai-base-url", "groq-base-url", "threads")
+	cfg, err := loadConfig(env, fs, args, "ollama-host", "openai-base-url", "groq-base-url", "threads", "models-dir", "ollama-models", "cache-dir")
 	if err != nil {
 		return err
 	}

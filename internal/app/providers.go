@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -42,7 +43,8 @@ var ollamaProcesses = []string{"ollama", "ollama_llama_server"}
 func backends(cfg config.Config, env Env) (map[string]*backend, []string, error) {
 	bs := map[string]*backend{}
 	bs["builtin"] = &backend{
-		p:     builtin.New(builtin.Options{Threads: cfg.Builtin.Threads, Seed: cfg.Builtin.Seed}),
+		p: builtin.New(builtin.Options{Threads: cfg.Builtin.Threads, Seed: cfg.Builtin.Seed,
+			CacheDir: filepath.Join(cfg.Builtin.CacheDir, "synthetic"), ModelsDir: cfg.Builtin.ModelsDir, OllamaModels: cfg.Builtin.OllamaModels}),
 		local: true, target: cpumodel.Target{Kind: cpumodel.Self}, targetDesc: "this process (the embedded engine runs in it)",
 	}
 	oc, err := ollama.New(cfg.Ollama.Host, env.HTTP)

@@ -150,6 +150,7 @@ var runSettings = []string{
 	"model", "meter", "max-tokens", "temperature", "grid", "grid-factor", "pue", "db", "presets-dir",
 	"sysfs", "procfs", "rapl-domains", "tdp", "cores", "baseline", "baseline-max-age", "poll-interval",
 	"preload", "threads", "timeout", "ollama-host", "openai-base-url", "groq-base-url",
+	"models-dir", "ollama-models", "cache-dir",
 }
 
 func cmdRun(ctx context.Context, env Env, args []string) error {

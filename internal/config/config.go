@@ -100,6 +100,13 @@ type Config struct {
 		Threads int `yaml:"threads"`
 		// Seed generates the synthetic weights; 0 means the default.
 		Seed uint64 `yaml:"seed"`
+		// ModelsDir holds GGUF files the engine lists as builtin/<name>.
+		ModelsDir string `yaml:"models_dir"`
+		// OllamaModels is Ollama's model store (OLLAMA_MODELS), whose
+		// pulled models the engine lists as builtin/ollama/<name>.
+		OllamaModels string `yaml:"ollama_models"`
+		// CacheDir holds the synthetic models' generated GGUF files.
+		CacheDir string `yaml:"cache_dir"`
 	} `yaml:"builtin"`
 	// Timeout bounds one request; 0 means none.
 	Timeout Duration `yaml:"timeout"`
@@ -132,6 +139,9 @@ func Default(lookupEnv func(string) (string, bool)) Config {
 	c.Ollama.Host = "http://127.0.0.1:11434"
 	c.OpenAI.BaseURL = "https://api.openai.com/v1"
 	c.Groq.BaseURL = "https://api.groq.com/openai/v1"
+	c.Builtin.ModelsDir = filepath.Join(dataDir(lookupEnv), "energylab", "models")
+	c.Builtin.OllamaModels = filepath.Join(home(lookupEnv), ".ollama", "models")
+	c.Builtin.CacheDir = filepath.Join(cacheDir(lookupEnv), "energylab")
 	return c
 }
 
@@ -147,6 +157,13 @@ func dataDir(lookupEnv func(string) (string, bool)) string {
 		return d
 	}
 	return filepath.Join(home(lookupEnv), ".local", "share")
+}
+
+func cacheDir(lookupEnv func(string) (string, bool)) string {
+	if d, ok := lookupEnv("XDG_CACHE_HOME"); ok && filepath.IsAbs(d) {
+		return d
+	}
+	return filepath.Join(home(lookupEnv), ".cache")
 }
 
 func configDir(lookupEnv func(string) (string, bool)) string {

@@ -109,6 +109,9 @@ var fields = []field{
 	str("groq-base-url", []string{"GROQ_BASE_URL", "GROQ_API_BASE_URL"}, "Groq API base URL", func(c *Config) *string { return &c.Groq.BaseURL }),
 	str("", []string{"GROQ_API_KEY"}, "", func(c *Config) *string { return &c.Groq.APIKey }),
 	integer("threads", []string{"ENERGYLAB_THREADS"}, "builtin engine threads (0 = every CPU)", func(c *Config) *int { return &c.Builtin.Threads }),
+	str("models-dir", []string{"ENERGYLAB_MODELS_DIR"}, "directory of GGUF files the builtin engine runs", func(c *Config) *string { return &c.Builtin.ModelsDir }),
+	str("ollama-models", []string{"OLLAMA_MODELS"}, "Ollama's model store, whose pulled models the builtin engine can run", func(c *Config) *string { return &c.Builtin.OllamaModels }),
+	str("cache-dir", []string{"ENERGYLAB_CACHE_DIR"}, "where generated synthetic models are kept", func(c *Config) *string { return &c.Builtin.CacheDir }),
 	dur("timeout", []string{"ENERGYLAB_TIMEOUT"}, "limit on one request (0 = none)", func(c *Config) *Duration { return &c.Timeout }),
 }
 
@@ -165,5 +168,5 @@ func EnvVars() []string {
 	for _, f := range fields {
 		out = append(out, f.env...)
 	}
-	return append(out, "ENERGYLAB_CONFIG", "XDG_DATA_HOME", "XDG_CONFIG_HOME")
+	return append(out, "ENERGYLAB_CONFIG", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")
 }

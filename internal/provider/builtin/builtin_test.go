@@ -64,7 +64,7 @@ func TestModelsAndDescribe(t *testing.T) {
 	want := provider.ModelInfo{
 		Name: "builtin/synthetic-tiny", Provider: "builtin", Model: "synthetic-tiny", ContextLength: 2048,
 		Family: "llama", ParameterSize: "5.2M", Parameters: 5245184, Quantization: "F32", Synthetic: true,
-		Note: "synthetic model: random weights from seed 7308890787305581666; its text is meaningless, its compute is real",
+		Note: "synthetic model: random weights from seed 7308890787305581666; its text is meaningless, its compute is real (storage tags: f32, f16, bf16, q8_0, q4_0, q4_k, q5_k, q6_k, q4_k_m)",
 	}
 	got, err := p.Describe(ctx, tiny)
 	if err != nil {
@@ -80,7 +80,7 @@ func TestModelsAndDescribe(t *testing.T) {
 		t.Errorf("Describe and Models disagree (-models +describe):\n%s", diff)
 	}
 	big, _ := p.Describe(ctx, "synthetic-qwen3-0.6b")
-	if big.Parameters != 596049920 || big.ParameterSize != "596M" || big.Family != "qwen3" || big.ContextLength != 40960 {
+	if big.Parameters != 596049920 || big.ParameterSize != "596M" || big.Family != "qwen3" || big.ContextLength != 40960 || big.Quantization != "Q8_0" {
 		t.Errorf("qwen3-0.6b info %+v", big)
 	}
 	other, _ := New(Options{Seed: 42}).Describe(ctx, tiny)
