@@ -72,6 +72,7 @@ func commands() []command {
 		{"meters", "list the energy meters, their status and boundaries", cmdMeters},
 		{"runs", "list stored runs; runs show ID; runs rm ID", cmdRuns},
 		{"presets", "list the system-prompt presets", cmdPresets},
+		{"bench-engine", "measure the embedded engine's speed, memory bandwidth efficiency and memory", cmdBenchEngine},
 		{"version", "print the lab's version", cmdVersion},
 	}
 }

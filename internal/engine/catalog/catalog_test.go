@@ -30,7 +30,9 @@ func layerJSON(media string, n, size int) string {
 	return fmt.Sprintf(`{"mediaType":%q,"digest":%q,"size":%d}`, media, digest(n), size)
 }
 
-func blob(root string, n int) string { return filepath.Join(root, "blobs", fmt.Sprintf("sha256-%064x", n)) }
+func blob(root string, n int) string {
+	return filepath.Join(root, "blobs", fmt.Sprintf("sha256-%064x", n))
+}
 
 func TestOllamaStore(t *testing.T) {
 	root := t.TempDir()

@@ -133,6 +133,16 @@ func (s *Session) Capacity() int { return s.capacity }
 // sequence.
 func (s *Session) Reset() { s.pos = 0 }
 
+// Truncate forgets every token from position n on, so that the session
+// continues as if only the first n had been evaluated (the KV cache of
+// positions before n is kept). n must not exceed Pos.
+func (s *Session) Truncate(n int) {
+	if n < 0 || n > s.pos {
+		panic(fmt.Sprintf("model: truncate a session of %d tokens to %d", s.pos, n))
+	}
+	s.pos = n
+}
+
 // Prefill evaluates tokens at the next positions, in batches, and returns
 // the logits (VocabSize elements) of the last one only. The returned slice
 // is owned by the session and overwritten by its next call. When ctx is
@@ -205,9 +215,13 @@ func (s *Session) forward(ctx context.Context, tokens []int, logits bool) error 
 		for t := range n {
 			tensor.RMSNorm(xn[t*emb:(t+1)*emb], x[t*emb:(t+1)*emb], L.AttnNorm, eps)
 		}
-		tensor.MatMul(p, q, L.Q, xn, n)
-		tensor.MatMul(p, kb, L.K, xn, n)
-		tensor.MatMul(p, vb, L.V, xn, n)
+		if n == 1 {
+			tensor.MatVecMulti(p, [][]float32{q, kb, vb}, []*tensor.Matrix{L.Q, L.K, L.V}, xn)
+		} else {
+			tensor.MatMul(p, q, L.Q, xn, n)
+			tensor.MatMul(p, kb, L.K, xn, n)
+			tensor.MatMul(p, vb, L.V, xn, n)
+		}
 		if c.QKVBias {
 			for t := range n {
 				tensor.Add(q[t*qd:(t+1)*qd], L.QBias)
@@ -239,8 +253,12 @@ func (s *Session) forward(ctx context.Context, tokens []int, logits bool) error 
 		for t := range n {
 			tensor.RMSNorm(xn[t*emb:(t+1)*emb], x[t*emb:(t+1)*emb], L.FFNNorm, eps)
 		}
-		tensor.MatMul(p, gate, L.Gate, xn, n)
-		tensor.MatMul(p, up, L.Up, xn, n)
+		if n == 1 {
+			tensor.MatVecMulti(p, [][]float32{gate, up}, []*tensor.Matrix{L.Gate, L.Up}, xn)
+		} else {
+			tensor.MatMul(p, gate, L.Gate, xn, n)
+			tensor.MatMul(p, up, L.Up, xn, n)
+		}
 		tensor.SwiGLU(gate, up)
 		tensor.MatMul(p, proj, L.Down, gate, n)
 		tensor.Add(x, proj)
@@ -274,14 +292,25 @@ func (s *Session) attention(l int, q, out []float32, n, pos0 int) {
 			qh := q[t*qd+h*hd : t*qd+(h+1)*hd]
 			span := pos0 + t + 1
 			sc := s.scores[worker][:span]
-			for j := range span {
+			j := 0
+			for ; j+4 <= span; j += 4 {
+				o := j*kvd + kvOff
+				s0, s1, s2, s3 := tensor.Dot4(keys[o:], keys[o+kvd:], keys[o+2*kvd:], keys[o+3*kvd:], qh)
+				sc[j], sc[j+1], sc[j+2], sc[j+3] = s0*scale, s1*scale, s2*scale, s3*scale
+			}
+			for ; j < span; j++ {
 				sc[j] = tensor.Dot(qh, keys[j*kvd+kvOff:j*kvd+kvOff+hd]) * scale
 			}
 			tensor.Softmax(sc)
 			o := out[t*qd+h*hd : t*qd+(h+1)*hd]
 			clear(o)
-			for j, pj := range sc {
-				tensor.Axpy(o, values[j*kvd+kvOff:j*kvd+kvOff+hd], pj)
+			j = 0
+			for ; j+4 <= span; j += 4 {
+				v := j*kvd + kvOff
+				tensor.Axpy4(o, values[v:], values[v+kvd:], values[v+2*kvd:], values[v+3*kvd:], sc[j], sc[j+1], sc[j+2], sc[j+3])
+			}
+			for ; j < span; j++ {
+				tensor.Axpy(o, values[j*kvd+kvOff:j*kvd+kvOff+hd], sc[j])
 			}
 		}
 	})

@@ -185,3 +185,12 @@ func dot2x2Go(w0, w1, x0, x1 []float32) (r00, r01, r10, r11 float32) {
 	}
 	return a0 + a1, b0 + b1, c0 + c1, d0 + d1
 }
+
+// Dot4 returns the dot products of four rows w0..w3 with x, each exactly
+// what Dot(wi, x) returns, computed together so that x is loaded once for
+// the four (attention scores over four cached keys, for example). Each row
+// must have at least len(x) elements.
+func Dot4(w0, w1, w2, w3, x []float32) (r0, r1, r2, r3 float32) {
+	n := len(x)
+	return dot4x1(w0[:n], w1[:n], w2[:n], w3[:n], x)
+}

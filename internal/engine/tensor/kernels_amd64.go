@@ -81,6 +81,15 @@ func axpySIMD(dst, x []float32, a float32) {
 	axpyAVX2(&dst[0], &x[0], len(dst), a)
 }
 
+//go:noescape
+func axpy4AVX2(dst, x0, x1, x2, x3 *float32, n int, a *[4]float32)
+
+func axpy4SIMD(dst, x0, x1, x2, x3 []float32, a *[4]float32) {
+	n := len(dst)
+	_, _, _, _ = x0[n-1], x1[n-1], x2[n-1], x3[n-1]
+	axpy4AVX2(&dst[0], &x0[0], &x1[0], &x2[0], &x3[0], n, a)
+}
+
 // The block-type kernels (kernels_quant_amd64.s) compute two rows at a
 // time, A and B, w2off bytes apart in the weights and d2off bytes apart in
 // dst; see qdot.go for the other arguments' meaning and the order of their

@@ -179,3 +179,42 @@ axpyloop:
 
 	VZEROUPPER
 	RET
+
+// func axpy4AVX2(dst, x0, x1, x2, x3 *float32, n int, a *[4]float32)
+// dst += a[0]·x0 + a[1]·x1 + a[2]·x2 + a[3]·x3, as four fused multiply-adds
+// per element in that order: exactly four axpyAVX2 calls, with dst loaded
+// and stored once instead of four times. n is a multiple of 16.
+TEXT ·axpy4AVX2(SB), NOSPLIT, $0-56
+	MOVQ         dst+0(FP), DI
+	MOVQ         x0+8(FP), SI
+	MOVQ         x1+16(FP), R8
+	MOVQ         x2+24(FP), R9
+	MOVQ         x3+32(FP), R10
+	MOVQ         n+40(FP), CX
+	MOVQ         a+48(FP), DX
+	VBROADCASTSS 0(DX), Y0
+	VBROADCASTSS 4(DX), Y1
+	VBROADCASTSS 8(DX), Y2
+	VBROADCASTSS 12(DX), Y3
+	SHLQ         $2, CX
+	XORQ         AX, AX
+
+axpy4loop:
+	VMOVUPS     (DI)(AX*1), Y4
+	VMOVUPS     32(DI)(AX*1), Y5
+	VFMADD231PS (SI)(AX*1), Y0, Y4
+	VFMADD231PS 32(SI)(AX*1), Y0, Y5
+	VFMADD231PS (R8)(AX*1), Y1, Y4
+	VFMADD231PS 32(R8)(AX*1), Y1, Y5
+	VFMADD231PS (R9)(AX*1), Y2, Y4
+	VFMADD231PS 32(R9)(AX*1), Y2, Y5
+	VFMADD231PS (R10)(AX*1), Y3, Y4
+	VFMADD231PS 32(R10)(AX*1), Y3, Y5
+	VMOVUPS     Y4, (DI)(AX*1)
+	VMOVUPS     Y5, 32(DI)(AX*1)
+	ADDQ        $64, AX
+	CMPQ        AX, CX
+	JLT         axpy4loop
+
+	VZEROUPPER
+	RET

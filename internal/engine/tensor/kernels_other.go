@@ -36,3 +36,7 @@ func halfSIMD(DType) halfDot4 { return nil }
 func quantizeActSIMD(x []float32, block int, qs []int8, d []float32, bsums []int16) {
 	panic("tensor: no SIMD kernels in this build")
 }
+
+func axpy4SIMD(dst, x0, x1, x2, x3 []float32, a *[4]float32) {
+	panic("tensor: no SIMD kernels in this build")
+}

@@ -37,7 +37,7 @@
 // keep enough cache-line reads in flight to stream at memory speed;
 // prefetching 1.5–3 KiB ahead roughly doubled the Q8_0 output-head
 // bandwidth on the 2-core development machine (AMD EPYC).
-#define PFDIST 2048
+#define PFDIST 4096
 
 // k4shuf holds, for each scale s of a Q4_K/Q5_K block (int16 s at bytes
 // 2s, 2s+1 of both lanes), the VPSHUFB mask that broadcasts it to all 16

@@ -252,3 +252,58 @@ func matMulF32Rows(dst, data []float32, rows, cols int, x []float32, n, lo, hi i
 		}
 	}
 }
+
+// MatVecMulti computes dsts[i] = ws[i]·x for several matrices that take the
+// same input (a layer's query, key and value projections; its gate and up
+// projections) in one parallel loop: the activations are quantised once and
+// the workers synchronise once, instead of once per matrix. Each dsts[i] is
+// exactly what MatVec(p, dsts[i], ws[i], x) computes. Matrices whose types
+// need different activation formats are multiplied one after another.
+func MatVecMulti(p *Pool, dsts [][]float32, ws []*Matrix, x []float32) {
+	if len(dsts) != len(ws) {
+		panic(fmt.Sprintf("tensor: MatVecMulti with %d outputs for %d matrices", len(dsts), len(ws)))
+	}
+	var k0 *qkernel
+	for i, w := range ws {
+		if len(x) != w.Cols || len(dsts[i]) != w.Rows {
+			panic(fmt.Sprintf("tensor: MatVecMulti %d×%d matrix with x[%d] into dst[%d]", w.Rows, w.Cols, len(x), len(dsts[i])))
+		}
+		k, ok := qkernels[w.Type]
+		if !ok || (k0 != nil && k.block != k0.block) {
+			k0 = nil
+			break
+		}
+		k0 = k
+	}
+	if k0 == nil || len(ws) == 1 {
+		for i, w := range ws {
+			MatVec(p, dsts[i], w, x)
+		}
+		return
+	}
+	var xq qact
+	xq.quantize(x, k0.block)
+	// Work items: ranges of rows of each matrix, in matrix order, with the
+	// matrix's kernel and row size resolved once.
+	type item struct {
+		rows rowsFunc
+		dst  []float32
+		data []byte
+		rb   int
+	}
+	var items []item
+	for i, w := range ws {
+		rb := w.rowBytes()
+		rows := qkernels[w.Type].rows()
+		g := matVecGrain(w.Rows, rb, p.Threads())
+		for lo := 0; lo < w.Rows; lo += g {
+			hi := min(lo+g, w.Rows)
+			items = append(items, item{rows, dsts[i][lo:hi], w.Data[lo*rb : hi*rb], rb})
+		}
+	}
+	p.For(len(items), 1, func(_, a, b int) {
+		for _, it := range items[a:b] {
+			it.rows(it.dst, it.data, it.rb, &xq)
+		}
+	})
+}

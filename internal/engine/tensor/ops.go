@@ -141,6 +141,36 @@ func RopeInterleaved(x []float32, headDim int, cos, sin []float32) {
 	}
 }
 
+// Axpy4 adds a0·x0 + a1·x1 + a2·x2 + a3·x3 to dst: exactly what Axpy(dst,
+// x0, a0) then Axpy(dst, x1, a1) and so on compute, bit for bit, with dst
+// read and written once (the weighted sum of cached values in attention).
+// Each x must have at least len(dst) elements.
+func Axpy4(dst, x0, x1, x2, x3 []float32, a0, a1, a2, a3 float32) {
+	if useSIMD && len(dst) >= simdWidth {
+		n := len(dst) &^ (simdWidth - 1)
+		a := [4]float32{a0, a1, a2, a3}
+		axpy4SIMD(dst[:n], x0[:n], x1[:n], x2[:n], x3[:n], &a)
+		if n == len(dst) {
+			return
+		}
+		m := len(dst)
+		tail := dst[n:]
+		for _, p := range []struct {
+			x []float32
+			a float32
+		}{{x0[n:m], a0}, {x1[n:m], a1}, {x2[n:m], a2}, {x3[n:m], a3}} {
+			for i := range tail {
+				tail[i] += p.a * p.x[i]
+			}
+		}
+		return
+	}
+	Axpy(dst, x0, a0)
+	Axpy(dst, x1, a1)
+	Axpy(dst, x2, a2)
+	Axpy(dst, x3, a3)
+}
+
 // Axpy adds a·x to dst element-wise (BLAS saxpy): dst[i] += a*x[i]. With
 // SIMD kernels each element is one fused multiply-add (one rounding);
 // the portable kernel rounds the product and the sum.

@@ -298,3 +298,35 @@ func TestQuantizeActivations(t *testing.T) {
 		}
 	}
 }
+
+// TestMatVecMultiEqualsMatVec checks the fused product of several matrices
+// sharing an input against separate MatVec calls, bit for bit, including a
+// mix of K-quant types (one activation format) and a mix that needs two.
+func TestMatVecMultiEqualsMatVec(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, types := range [][]DType{{Q8_0, Q8_0, Q8_0}, {Q4_K, Q4_K, Q6_K}, {Q4_K, Q8_0}, {F32, F16}} {
+		ws := make([]*Matrix, len(types))
+		dsts, want := make([][]float32, len(types)), make([][]float32, len(types))
+		for i, typ := range types {
+			ws[i] = randMatrixOf(t, r, typ, 96+32*i, 512)
+			dsts[i] = make([]float32, ws[i].Rows)
+			want[i] = make([]float32, ws[i].Rows)
+		}
+		x := make([]float32, 512)
+		for i := range x {
+			x[i] = r.Float32()*2 - 1
+		}
+		for _, threads := range []int{1, 2, 3} {
+			p := NewPool(threads)
+			MatVecMulti(p, dsts, ws, x)
+			for i := range ws {
+				MatVec(p, want[i], ws[i], x)
+				for j := range want[i] {
+					if dsts[i][j] != want[i][j] {
+						t.Fatalf("%v, %d threads: matrix %d row %d: %v fused, %v alone", types, threads, i, j, dsts[i][j], want[i][j])
+					}
+				}
+			}
+		}
+	}
+}

@@ -319,3 +319,55 @@ func testAxpy(t *testing.T) {
 		}
 	}
 }
+
+func TestDot4EqualsDot(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{3, 16, 64, 128, 131} {
+		rows := make([][]float32, 4)
+		for i := range rows {
+			rows[i] = make([]float32, n+5) // longer than x: Dot4 uses the first n
+			for j := range rows[i] {
+				rows[i][j] = r.Float32()*2 - 1
+			}
+		}
+		x := make([]float32, n)
+		for j := range x {
+			x[j] = r.Float32()*2 - 1
+		}
+		got := [4]float32{}
+		got[0], got[1], got[2], got[3] = Dot4(rows[0], rows[1], rows[2], rows[3], x)
+		for i := range 4 {
+			if want := Dot(rows[i][:n], x); got[i] != want {
+				t.Fatalf("n=%d row %d: Dot4 %v, Dot %v", n, i, got[i], want)
+			}
+		}
+	}
+}
+
+func TestAxpy4EqualsFourAxpy(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{5, 16, 128, 133} {
+		xs := make([][]float32, 4)
+		for i := range xs {
+			xs[i] = make([]float32, n+3)
+			for j := range xs[i] {
+				xs[i][j] = r.Float32()*2 - 1
+			}
+		}
+		a := [4]float32{r.Float32(), -r.Float32(), r.Float32(), 0.5}
+		got, want := make([]float32, n), make([]float32, n)
+		for j := range got {
+			got[j] = r.Float32()
+			want[j] = got[j]
+		}
+		Axpy4(got, xs[0], xs[1], xs[2], xs[3], a[0], a[1], a[2], a[3])
+		for i := range 4 {
+			Axpy(want, xs[i], a[i])
+		}
+		for j := range got {
+			if got[j] != want[j] {
+				t.Fatalf("n=%d element %d: Axpy4 %v, four Axpy %v", n, j, got[j], want[j])
+			}
+		}
+	}
+}
