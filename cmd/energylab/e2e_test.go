@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -17,6 +18,8 @@ import (
 
 	"github.com/llm-energy-lab/energylab/internal/energy"
 	"github.com/llm-energy-lab/energylab/internal/energy/rapl/rapltest"
+	"github.com/llm-energy-lab/energylab/internal/engine/synth"
+	"github.com/llm-energy-lab/energylab/internal/engine/tensor"
 	"github.com/llm-energy-lab/energylab/internal/lab"
 )
 
@@ -311,5 +314,59 @@ func TestBadInputStoresNothing(t *testing.T) {
 	r := run(t, home, "run", "-ollama-host", "http://127.0.0.1:1", "-model", "ollama/llama3.2", "hi")
 	if r.code != 1 || !strings.Contains(r.stderr, "ollama serve") {
 		t.Errorf("unreachable Ollama: exit %d stderr %q", r.code, r.stderr)
+	}
+}
+
+// TestOllamaRunCountedWithStoreTokenizer runs an ollama/ model that is also
+// in the local Ollama store: the prompt's parts are counted exactly with
+// the tokenizer read from the store's GGUF blob, the template's share is
+// what Ollama counted beyond them.
+func TestOllamaRunCountedWithStoreTokenizer(t *testing.T) {
+	home, store := t.TempDir(), t.TempDir()
+	s, _ := synth.Lookup("synthetic-tiny")
+	q, _ := synth.LookupQuant("q8_0")
+	path, _, err := synth.Ensure(context.Background(), t.TempDir(), s, 1, q, tensor.NewPool(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gguf, _ := os.ReadFile(path)
+	digest := fmt.Sprintf("%064x", 99)
+	os.MkdirAll(filepath.Join(store, "blobs"), 0o755)
+	os.WriteFile(filepath.Join(store, "blobs", "sha256-"+digest), gguf, 0o644)
+	man := filepath.Join(store, "manifests", "registry.ollama.ai", "library", "tiny", "latest")
+	os.MkdirAll(filepath.Dir(man), 0o755)
+	os.WriteFile(man, []byte(`{"layers":[{"mediaType":"application/vnd.ollama.image.model","digest":"sha256:`+digest+`"}]}`), 0o644)
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/show", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"details":{"family":"llama"},"model_info":{"general.architecture":"llama","llama.context_length":2048}}`)
+	})
+	mux.HandleFunc("GET /api/tags", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"models":[{"name":"tiny:latest","digest":"`+digest+`"}]}`)
+	})
+	mux.HandleFunc("POST /api/chat", func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]any
+		json.NewDecoder(r.Body).Decode(&body)
+		if msgs, _ := body["messages"].([]any); len(msgs) == 0 {
+			fmt.Fprint(w, `{"model":"tiny","done_reason":"load","done":true}`)
+			return
+		}
+		fmt.Fprint(w, `{"model":"tiny","message":{"role":"assistant","content":"hi"},"done":false}`+"\n")
+		fmt.Fprint(w, `{"model":"tiny","message":{"role":"assistant","content":""},"done":true,"prompt_eval_count":2000,"eval_count":1,"prompt_eval_duration":1000000,"eval_duration":1000000}`+"\n")
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	r := run(t, home, "run", "-json", "-ollama-host", srv.URL, "-ollama-models", store, "-model", "ollama/tiny",
+		"-meter", "cpu-model", "-baseline", "0", "-preset", "safety", "What is 2+2?")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	rec := decode(t, r.stdout)
+	b := rec.Tokens.Breakdown
+	if b.Method != "counted" || !strings.Contains(b.Note, "local Ollama store") || b.System < 300 || b.User < 5 {
+		t.Fatalf("breakdown %+v", b)
+	}
+	if b.User+b.System+b.Template != 2000 || b.Template <= 0 {
+		t.Errorf("parts %d + %d + template %d do not add up to Ollama's 2000", b.User, b.System, b.Template)
 	}
 }

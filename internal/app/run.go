@@ -228,8 +228,27 @@ func cmdRun(ctx context.Context, env Env, args []string) error {
 		}
 		expected = n
 	}
+	// A model pulled into the local Ollama store carries its tokenizer:
+	// count the parts of an ollama/ prompt with it (the template's share is
+	// then Ollama's own prompt count minus the parts).
+	textCounter, textModel, storeNote := tc, info.Model, ""
+	if !counts && info.Provider == "ollama" {
+		if bc, ok := bs["builtin"].p.(provider.TokenCounter); ok {
+			if _, err := bs["builtin"].p.Describe(ctx, "ollama/"+info.Model); err == nil {
+				textCounter, textModel = bc, "ollama/"+info.Model
+				storeNote = "parts counted with the tokenizer of " + info.Model + " read from the local Ollama store; template = Ollama's prompt count minus the parts"
+			}
+		}
+	}
 	estimated := middleware.Estimate(composed, -1)
 	estTotal := estimated.User + estimated.Middleware
+	if textCounter != nil && expected < 0 {
+		// Size Ollama's context from the exact count of the parts, plus a
+		// margin for its template.
+		if n, err := countParts(ctx, textCounter, textModel, composed); err == nil {
+			estTotal = n + 64
+		}
+	}
 	if err := checkContext(info, req.Options.MaxTokens, expected, estTotal); err != nil {
 		return err
 	}
@@ -321,11 +340,12 @@ func cmdRun(ctx context.Context, env Env, args []string) error {
 		ExpectedPromptTokens: expected, EstimatedPromptTokens: estTotal, PreviousPromptTokens: prev,
 		NotMetered: mc.note,
 		Breakdown: func(promptTokens int) lab.Breakdown {
-			if counts {
+			if textCounter != nil {
 				bd, err := middleware.Count(composed, promptTokens, func(s string) (int, error) {
-					return tc.CountText(context.WithoutCancel(ctx), info.Model, s)
+					return textCounter.CountText(context.WithoutCancel(ctx), textModel, s)
 				})
 				if err == nil {
+					bd.Note = storeNote
 					return bd
 				}
 			}
@@ -368,6 +388,20 @@ func cmdRun(ctx context.Context, env Env, args []string) error {
 		return fmt.Errorf("run %s failed: %s (stored with the partial counts)", rec.ID, rec.Error)
 	}
 	return nil
+}
+
+// countParts returns the tokens of a composed prompt's messages, without
+// any template.
+func countParts(ctx context.Context, tc provider.TokenCounter, model string, c middleware.Composed) (int, error) {
+	n := 0
+	for _, m := range c.Messages {
+		k, err := tc.CountText(ctx, model, m.Content)
+		if err != nil {
+			return 0, err
+		}
+		n += k
+	}
+	return n, nil
 }
 
 func promptArg(env Env, args []string) (string, error) {
