@@ -20,6 +20,10 @@ type Options struct {
 	Quants []string
 	// PromptTokens and DecodeTokens size the request.
 	PromptTokens, DecodeTokens int
+	// LongPromptTokens is the length of a second, long prefill that shows
+	// how attention's growing cost slows prefill (1024 by default; -1
+	// skips it).
+	LongPromptTokens int
 	// Threads is the engine's worker count; 0 means every CPU.
 	Threads int
 	// CacheDir holds the generated GGUF files.
@@ -51,7 +55,10 @@ type Result struct {
 	PromptTokens           int     `json:"prompt_tokens"`
 	DecodeTokens           int     `json:"decode_tokens"`
 	PrefillTokensPerSecond float64 `json:"prefill_tokens_per_second"`
-	DecodeTokensPerSecond  float64 `json:"decode_tokens_per_second"`
+	// LongPrefillTokensPerSecond is the prefill rate of LongPromptTokens.
+	LongPromptTokens           int     `json:"long_prompt_tokens,omitempty"`
+	LongPrefillTokensPerSecond float64 `json:"long_prefill_tokens_per_second,omitempty"`
+	DecodeTokensPerSecond      float64 `json:"decode_tokens_per_second"`
 	// WeightGBs is WeightBytesPerToken × decode tokens/s.
 	WeightGBs float64 `json:"weight_gb_s"`
 	// DecodeEfficiency is WeightGBs over the measured read bandwidth.
@@ -97,6 +104,9 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	}
 	if o.Repeats <= 0 {
 		o.Repeats = 3
+	}
+	if o.LongPromptTokens == 0 {
+		o.LongPromptTokens = 1024
 	}
 	logf := func(format string, a ...any) {
 		if o.Log != nil {
@@ -207,6 +217,25 @@ func one(ctx context.Context, shape synth.Shape, q synth.Quant, o Options, pool 
 	r.PeakRSSBytes = peakRSS()
 	if r.PeakRSSBytes > 0 {
 		r.RSSRatio = float64(r.PeakRSSBytes) / float64(r.FileWeightBytes+r.KVCacheBytes)
+	}
+	// The long prefill comes after the RSS reading: its KV cache is not
+	// part of the benchmark request's memory.
+	if n := o.LongPromptTokens; n > 0 && n < c.ContextLength {
+		long, err := mm.NewSession(pool, n)
+		if err != nil {
+			return r, err
+		}
+		lp := make([]int, n)
+		for i := range lp {
+			lp[i] = (i*7919 + 13) % c.VocabSize
+		}
+		logf("%s:%s: prefill %d tokens", shape.Name, q.Name, n)
+		t = time.Now()
+		if _, err := long.Prefill(ctx, lp); err != nil {
+			return r, err
+		}
+		r.LongPromptTokens = n
+		r.LongPrefillTokensPerSecond = float64(n) / time.Since(t).Seconds()
 	}
 	return r, nil
 }

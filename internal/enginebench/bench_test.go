@@ -15,7 +15,7 @@ import (
 // the efficiencies divide it by the measured bandwidths.
 func TestRunTiny(t *testing.T) {
 	rep, err := Run(context.Background(), Options{
-		Shape: "synthetic-tiny", Quants: []string{"q8_0", "f32"}, PromptTokens: 16, DecodeTokens: 8, Repeats: 2,
+		Shape: "synthetic-tiny", Quants: []string{"q8_0", "f32"}, PromptTokens: 16, DecodeTokens: 8, LongPromptTokens: 64, Repeats: 2,
 		Threads: 2, CacheDir: t.TempDir(),
 	})
 	if err != nil {
@@ -35,7 +35,7 @@ func TestRunTiny(t *testing.T) {
 		t.Errorf("f32 weight bytes per token %d, want %d", f32.WeightBytesPerToken, want)
 	}
 	for _, r := range rep.Results {
-		if r.PrefillTokensPerSecond <= 0 || r.DecodeTokensPerSecond <= 0 || r.LoadSeconds <= 0 || r.GenerateSeconds <= 0 {
+		if r.PrefillTokensPerSecond <= 0 || r.DecodeTokensPerSecond <= 0 || r.LoadSeconds <= 0 || r.GenerateSeconds <= 0 || r.LongPromptTokens != 64 || r.LongPrefillTokensPerSecond <= 0 {
 			t.Errorf("%s: %+v", r.Quant, r)
 		}
 		if got := float64(r.WeightBytesPerToken) * r.DecodeTokensPerSecond / 1e9; math.Abs(got-r.WeightGBs) > 1e-9*got {

@@ -285,9 +285,15 @@ func (s *Session) attention(l int, q, out []float32, n, pos0 int) {
 	group := c.HeadCount / c.HeadCountKV
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	keys, values := s.k[l], s.v[l]
-	s.pool.For(n*c.HeadCount, 1, func(worker, lo, hi int) {
+	// Items run head-major (all tokens of head 0, then head 1 ...) in
+	// ranges of several tokens, so that a worker reads one head's cached
+	// keys and values again and again while they are in its cache, rather
+	// than every head's for each token: at long prompts the KV cache of a
+	// layer is far larger than a core's cache.
+	grain := max(1, n/(2*s.pool.Threads()))
+	s.pool.For(n*c.HeadCount, grain, func(worker, lo, hi int) {
 		for i := lo; i < hi; i++ {
-			t, h := i/c.HeadCount, i%c.HeadCount
+			h, t := i/n, i%n
 			kvOff := (h / group) * hd
 			qh := q[t*qd+h*hd : t*qd+(h+1)*hd]
 			span := pos0 + t + 1
