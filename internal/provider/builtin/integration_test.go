@@ -12,9 +12,10 @@ import (
 	"github.com/llm-energy-lab/energylab/internal/provider"
 )
 
-// TestQwen3SizedModel loads synthetic-qwen3-0.6b (2.4 GB of F32 weights),
+// TestQwen3SizedModel loads synthetic-qwen3-0.6b (Q8_0, 633 MB, generated into
+// the cache directory on first use),
 // evaluates a ~150-token prompt and decodes 8 tokens, and logs the speeds.
-// It needs about 3 GB of memory and some seconds, so it runs only with
+// It needs about 1 GB of memory and some seconds, so it runs only with
 // -tags integration:
 //
 //	go test -tags integration -run Qwen3 -v ./internal/provider/builtin/
@@ -35,7 +36,7 @@ func TestQwen3SizedModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	decodeSteps := u.CompletionTokens - 1 // the first token comes from the prefill's logits
-	t.Logf("GOMAXPROCS %d; load (weight generation) %v", runtime.GOMAXPROCS(0), load.Round(time.Millisecond))
+	t.Logf("GOMAXPROCS %d; load (generation or mapping) %v", runtime.GOMAXPROCS(0), load.Round(time.Millisecond))
 	t.Logf("prefill: %d tokens in %v = %.1f tokens/s", u.PromptTokens, u.PromptEvalDuration.Round(time.Millisecond),
 		float64(u.PromptTokens)/u.PromptEvalDuration.Seconds())
 	t.Logf("decode: %d tokens (%d forward passes) in %v = %.2f tokens/s", u.CompletionTokens, decodeSteps,
