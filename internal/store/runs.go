@@ -155,6 +155,54 @@ func (db *DB) SaveRun(ctx context.Context, rec *lab.Record) (err error) {
 	return nil
 }
 
+// UpdateRun replaces a stored run's record (and its listing columns and
+// flags) with rec, in one transaction: what recalculating a run's estimates
+// does. The run must exist (ErrNotFound otherwise); its ID and creation
+// time do not change.
+func (db *DB) UpdateRun(ctx context.Context, rec *lab.Record) (err error) {
+	if rec == nil || strings.TrimSpace(rec.ID) == "" {
+		return errors.New("update run: a record with an ID is needed")
+	}
+	body, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("update run %s: encode record: %w", rec.ID, err)
+	}
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("update run %s: %w", rec.ID, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	res, err := tx.ExecContext(ctx, `UPDATE runs SET saved_at = ?, status = ?, energy_source = ?, meter = ?,
+		input_tokens = ?, output_tokens = ?, total_wh = ?, prefill_wh = ?, decode_wh = ?, g_co2e = ?,
+		ttft_ms = ?, total_ms = ?, error = ?, record = ? WHERE id = ?`,
+		unixNanos(db.Now()), string(rec.Status), string(rec.Energy.Source), rec.Energy.Meter,
+		rec.Tokens.Input, rec.Tokens.Output, rec.Energy.TotalWh, rec.Energy.PrefillWh, rec.Energy.DecodeWh,
+		rec.Carbon.GCO2e, rec.Timing.TTFTMs, rec.Timing.TotalMs, rec.Error, string(body), rec.ID)
+	if err != nil {
+		return fmt.Errorf("update run %s: %w", rec.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("update run %s: %w", rec.ID, ErrNotFound)
+	}
+	if _, err = tx.ExecContext(ctx, `DELETE FROM run_flags WHERE run_id = ?`, rec.ID); err != nil {
+		return fmt.Errorf("update run %s: %w", rec.ID, err)
+	}
+	for _, f := range rec.Flags {
+		if _, err = tx.ExecContext(ctx, `INSERT OR IGNORE INTO run_flags (run_id, code, severity) VALUES (?, ?, ?)`,
+			rec.ID, f.Code, string(f.Severity)); err != nil {
+			return fmt.Errorf("update run %s: flag %s: %w", rec.ID, f.Code, err)
+		}
+	}
+	if err = tx.Commit(); err != nil {
+		return fmt.Errorf("update run %s: commit: %w", rec.ID, err)
+	}
+	return nil
+}
+
 // isConstraint reports whether err is the SQLite extended result code code.
 func isConstraint(err error, code int) bool {
 	se, ok := errors.AsType[*sqlite.Error](err)
