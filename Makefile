@@ -40,7 +40,7 @@ bench:
 # Tidiness and generated data must be clean before committing.
 check: test
 	$(GO) mod tidy -diff
-	$(GO) generate ./internal/carbon/ && git diff --exit-code internal/carbon/grid_factors.json
+	$(GO) generate ./internal/carbon/ ./internal/estimate/ && git diff --exit-code internal/carbon/grid_factors.json internal/estimate/families.json
 
 generate:
 	$(GO) generate ./...
