@@ -370,3 +370,95 @@ func TestOllamaRunCountedWithStoreTokenizer(t *testing.T) {
 		t.Errorf("parts %d + %d + template %d do not add up to Ollama's 2000", b.User, b.System, b.Template)
 	}
 }
+
+// TestCloudRunIsEstimated runs a Groq model (a cloud API: never metered)
+// against a local server speaking Groq's stream: the record's energy is the
+// selected family's estimate, labelled estimated with its boundary.
+func TestCloudRunIsEstimated(t *testing.T) {
+	home := t.TempDir()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /openai/v1/models", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"data":[{"id":"llama-3.1-8b-instant","context_window":131072}]}`)
+	})
+	mux.HandleFunc("POST /openai/v1/chat/completions", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprint(w, "data: {\"choices\":[{\"delta\":{\"content\":\"Four.\"}}]}\n\n")
+		fmt.Fprint(w, "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}],\"x_groq\":{\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":1000}}}\n\n")
+		fmt.Fprint(w, "data: [DONE]\n\n")
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	cmd := exec.Command(binary, "run", "-json", "-groq-base-url", srv.URL+"/openai/v1", "-model", "groq/llama-3.1-8b-instant", "-family", "jegham", "What is 2+2?")
+	cmd.Env = append(cleanEnv(), "HOME="+home, "GROQ_API_KEY=gsk_test")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	rec := decode(t, string(out))
+	e := rec.Energy
+	if e.Source != energy.Estimated || e.TotalWh == nil || e.Meter != "" || !strings.Contains(e.Boundary, "node-pue") {
+		t.Fatalf("energy %+v", e)
+	}
+	if len(rec.Estimates) != 1 || rec.Estimates[0].Family != "jegham" || rec.Estimates[0].RowModel != "LLaMA-3.1-8B" || *rec.Estimates[0].Wh != *e.TotalWh {
+		t.Fatalf("estimates %+v", rec.Estimates)
+	}
+	if rec.Carbon.GCO2e == nil || rec.Carbon.PUE != 1 || !flagged(rec, lab.FlagNoMeter) {
+		t.Errorf("carbon %+v flags %+v", rec.Carbon, rec.Flags)
+	}
+	// Recalculating with AI Energy Score replaces the estimate, and the
+	// run's energy with it.
+	r := run(t, home, "runs", "recalc", "-family", "aes")
+	if r.code != 0 || !strings.Contains(r.stdout, "recalculated the estimates of 1 runs") {
+		t.Fatalf("recalc: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	back := decode(t, run(t, home, "runs", "show", "-json", rec.ID).stdout)
+	if back.Estimates[0].Family != "aes" || back.Energy.TotalWh == nil || *back.Energy.TotalWh == *e.TotalWh || back.Energy.Boundary[:3] != "gpu" {
+		t.Errorf("after recalc: estimates %+v energy %+v", back.Estimates, back.Energy)
+	}
+}
+
+// TestBenchmarksCustomAndCalibrated adds a custom row, makes it current,
+// estimates with it, then calibrates a family from stored measured runs of
+// the embedded model and estimates with that.
+func TestBenchmarksCustomAndCalibrated(t *testing.T) {
+	home := t.TempDir()
+	r := run(t, home, "benchmarks", "add", "-name", "my-gpu", "-input-wh-per-1k", "0.01", "-output-wh-per-1k", "0.2", "-boundary", "gpu", "-note", "our cluster")
+	if r.code != 0 {
+		t.Fatalf("add: %s", r.stderr)
+	}
+	if r := run(t, home, "benchmarks", "add", "-name", "bad", "-input-wh-per-1k", "-1"); r.code != 2 {
+		t.Errorf("negative rate accepted: %d %s", r.code, r.stderr)
+	}
+	est := run(t, home, "estimate", "-json", "-model", "custom/my-gpu", "-input", "1000", "-output", "500", "-family", "custom")
+	var ests []lab.Estimate
+	if err := json.Unmarshal([]byte(est.stdout), &ests); err != nil || len(ests) != 1 || ests[0].Wh == nil || math.Abs(*ests[0].Wh-(0.01+0.1)) > 1e-6 {
+		t.Fatalf("custom estimate %s %s", est.stdout, est.stderr)
+	}
+	if r := run(t, home, "benchmarks", "use", "nope"); r.code != 2 || !strings.Contains(r.stderr, "unknown estimate family") {
+		t.Errorf("use nope: %d %s", r.code, r.stderr)
+	}
+	// Three measured runs of different lengths, then a calibration.
+	for i, n := range []string{"4", "12", "24"} {
+		prompt := strings.Repeat("energy ", 5+20*i)
+		if r := run(t, home, "run", "-quiet", "-meter", "cpu-model", "-baseline", "0", "-max-tokens", n, prompt); r.code != 0 {
+			t.Fatalf("run %d: %s", i, r.stderr)
+		}
+	}
+	if r := run(t, home, "benchmarks", "calibrate", "-model", "builtin/synthetic-tiny"); r.code != 0 || !strings.Contains(r.stdout, "from 3 runs") {
+		t.Fatalf("calibrate: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	if r := run(t, home, "benchmarks", "use", "calibrated"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	r = run(t, home, "run", "-json", "-meter", "cpu-model", "-baseline", "0", "-max-tokens", "8", "hello there")
+	rec := decode(t, r.stdout)
+	if len(rec.Estimates) != 1 || rec.Estimates[0].Family != "calibrated" || rec.Estimates[0].Wh == nil || rec.Estimates[0].Boundary != "cpu-time" {
+		t.Fatalf("estimate with the calibration: %+v", rec.Estimates)
+	}
+	if rec.Energy.Source != energy.Modelled {
+		t.Errorf("measured run's energy changed source: %s", rec.Energy.Source)
+	}
+	if r := run(t, home, "benchmarks", "calibrate", "-model", "ollama/none"); r.code != 2 || !strings.Contains(r.stderr, "needs at least 3") {
+		t.Errorf("calibrate without runs: %d %s", r.code, r.stderr)
+	}
+}

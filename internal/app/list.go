@@ -210,12 +210,17 @@ func cmdRuns(ctx context.Context, env Env, args []string) error {
 	asJSON := fs.Bool("json", false, "print JSON")
 	var limit *int
 	var model, status *string
-	if sub == "list" {
+	settings := []string{"db"}
+	switch sub {
+	case "list":
 		limit = fs.Int("limit", 20, "how many runs to list (0 = all)")
 		model = fs.String("model", "", "only runs of this model")
 		status = fs.String("status", "", "only runs with this status (ok, failed, cancelled)")
+	case "recalc":
+		model = fs.String("model", "", "only runs of this model")
+		settings = append(settings, "family", "mlenergy-batch", "mlenergy-task")
 	}
-	cfg, err := loadConfig(env, fs, args, "db")
+	cfg, err := loadConfig(env, fs, args, settings...)
 	if err != nil {
 		return err
 	}
@@ -264,6 +269,11 @@ func cmdRuns(ctx context.Context, env Env, args []string) error {
 		printResponse(env.Stdout, rec)
 		report.Run(env.Stdout, rec)
 		return nil
+	case "recalc":
+		if fs.NArg() > 0 {
+			return usagef("usage: energylab runs recalc [-family F] [-model M]")
+		}
+		return recalcRuns(ctx, env, db, cfg, *model)
 	case "rm":
 		if fs.NArg() != 1 {
 			return usagef("usage: energylab runs rm ID (the full ID)")
@@ -274,7 +284,7 @@ func cmdRuns(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintf(env.Stdout, "deleted run %s\n", fs.Arg(0))
 		return nil
 	}
-	return usagef("unknown runs subcommand %q: want list, show or rm", sub)
+	return usagef("unknown runs subcommand %q: want list, show, rm or recalc", sub)
 }
 
 func runErr(err error, id, path string) error {

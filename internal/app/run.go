@@ -150,7 +150,7 @@ var runSettings = []string{
 	"model", "meter", "max-tokens", "temperature", "grid", "grid-factor", "pue", "db", "presets-dir",
 	"sysfs", "procfs", "rapl-domains", "tdp", "cores", "baseline", "baseline-max-age", "poll-interval",
 	"preload", "threads", "timeout", "ollama-host", "openai-base-url", "groq-base-url",
-	"models-dir", "ollama-models", "cache-dir",
+	"models-dir", "ollama-models", "cache-dir", "family", "mlenergy-batch", "mlenergy-task",
 }
 
 func cmdRun(ctx context.Context, env Env, args []string) error {
@@ -366,6 +366,11 @@ func cmdRun(ctx context.Context, env Env, args []string) error {
 		Injections: spec.Injections, Messages: req.Messages, Options: req.Options,
 	}
 	rec.Manifest = manifest(cfg, info, b, mc, grid, preloaded)
+	sel, err := selection(context.WithoutCancel(ctx), cfg, db)
+	if err != nil {
+		return fmt.Errorf("estimate families: %w", err)
+	}
+	harness.ApplyEstimate(&rec, sel, grid, gridErr, cfg.PUE)
 	if err := db.SaveRun(context.WithoutCancel(ctx), &rec); err != nil {
 		return fmt.Errorf("store the run: %w", err)
 	}

@@ -108,6 +108,18 @@ type Config struct {
 		// CacheDir holds the synthetic models' generated GGUF files.
 		CacheDir string `yaml:"cache_dir"`
 	} `yaml:"builtin"`
+	// Estimate chooses the benchmark family runs are shown against.
+	Estimate struct {
+		// Family is "auto", a family ID (aes, jegham, mlenergy, custom,
+		// calibrated), or "" for the one set with `benchmarks use`, else
+		// auto.
+		Family string `yaml:"family"`
+		// Batch, Task and GPU narrow ML.ENERGY's rows (0/"" = its
+		// defaults: the smallest batch, lm-arena-chat).
+		Batch int    `yaml:"batch"`
+		Task  string `yaml:"task"`
+		GPU   string `yaml:"gpu"`
+	} `yaml:"estimate"`
 	// Timeout bounds one request; 0 means none.
 	Timeout Duration `yaml:"timeout"`
 
@@ -329,6 +341,14 @@ func (c *Config) Validate() error {
 	}
 	if c.Builtin.Threads < 0 {
 		bad("threads", c.Builtin.Threads, "want 0 (every CPU) or more")
+	}
+	switch c.Estimate.Family {
+	case "", "auto", "aes", "jegham", "mlenergy", "custom", "calibrated":
+	default:
+		bad("family", c.Estimate.Family, "want auto, aes, jegham, mlenergy, custom or calibrated")
+	}
+	if c.Estimate.Batch < 0 {
+		bad("mlenergy-batch", c.Estimate.Batch, "want a vLLM batch size (max_num_seqs), or 0 for the smallest")
 	}
 	if c.Timeout < 0 {
 		bad("timeout", c.Timeout, "want a duration >= 0")

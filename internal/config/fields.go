@@ -112,6 +112,9 @@ var fields = []field{
 	str("models-dir", []string{"ENERGYLAB_MODELS_DIR"}, "directory of GGUF files the builtin engine runs", func(c *Config) *string { return &c.Builtin.ModelsDir }),
 	str("ollama-models", []string{"OLLAMA_MODELS"}, "Ollama's model store, whose pulled models the builtin engine can run", func(c *Config) *string { return &c.Builtin.OllamaModels }),
 	str("cache-dir", []string{"ENERGYLAB_CACHE_DIR"}, "where generated synthetic models are kept", func(c *Config) *string { return &c.Builtin.CacheDir }),
+	str("family", []string{"ENERGYLAB_ESTIMATE_FAMILY"}, "estimate family shown beside measurements: auto, aes, jegham, mlenergy, custom, calibrated", func(c *Config) *string { return &c.Estimate.Family }),
+	integer("mlenergy-batch", []string{"ENERGYLAB_MLENERGY_BATCH"}, "ML.ENERGY batch size (0 = the smallest)", func(c *Config) *int { return &c.Estimate.Batch }),
+	str("mlenergy-task", []string{"ENERGYLAB_MLENERGY_TASK"}, "ML.ENERGY task (lm-arena-chat, gpqa, sourcegraph-fim)", func(c *Config) *string { return &c.Estimate.Task }),
 	dur("timeout", []string{"ENERGYLAB_TIMEOUT"}, "limit on one request (0 = none)", func(c *Config) *Duration { return &c.Timeout }),
 }
 

@@ -303,13 +303,50 @@ type Flag struct {
 	Message  string   `json:"message"`
 }
 
-// Estimate is a benchmark-based energy estimate of the run's token counts.
+// Estimate is a benchmark-based energy estimate of the run's token counts,
+// shown beside any measurement with its own boundary. When no row of the
+// family fits the model, Wh is nil and AbsentReason says why.
 type Estimate struct {
-	Family   string  `json:"family"`
-	Row      string  `json:"row"`
-	Boundary string  `json:"boundary"`
-	Wh       float64 `json:"wh"`
-	Note     string  `json:"note,omitempty"`
+	// Family is the family's ID ("aes", "jegham", "mlenergy", "custom",
+	// "calibrated") and FamilyName its display name.
+	Family     string `json:"family"`
+	FamilyName string `json:"family_name,omitempty"`
+	// Selection says how the family was chosen ("requested", or "auto:
+	// the first family with a row for this model").
+	Selection string `json:"selection,omitempty"`
+	// Row is the row used and RowModel the model as the family names it.
+	Row      string `json:"row,omitempty"`
+	RowModel string `json:"row_model,omitempty"`
+	// Match grades how well the row fits the run's model, and
+	// MatchExplanation says why.
+	Match            string `json:"match,omitempty"`
+	MatchExplanation string `json:"match_explanation,omitempty"`
+	// Boundary is what the estimate covers ("gpu", "node-pue" ...) and
+	// BoundaryNote describes it; PUEIncluded is true when the figure already
+	// includes datacentre overhead.
+	Boundary     string `json:"boundary,omitempty"`
+	BoundaryNote string `json:"boundary_note,omitempty"`
+	PUEIncluded  bool   `json:"pue_included,omitempty"`
+	Hardware     string `json:"hardware,omitempty"`
+	// Input and Output are the token counts estimated for.
+	Input  int `json:"input"`
+	Output int `json:"output"`
+	// Wh is the central estimate; LowWh and HighWh a ±1 SD band where the
+	// family has one.
+	Wh     *float64 `json:"wh"`
+	LowWh  *float64 `json:"low_wh,omitempty"`
+	HighWh *float64 `json:"high_wh,omitempty"`
+	// PrefillWh and DecodeWh split the estimate where the family's formula
+	// separates input and output costs.
+	PrefillWh *float64 `json:"prefill_wh,omitempty"`
+	DecodeWh  *float64 `json:"decode_wh,omitempty"`
+	// GCO2e is Wh × the run's grid factor × PUE (PUE 1 when included).
+	GCO2e *float64 `json:"g_co2e,omitempty"`
+	// Extrapolated is true when the token counts lie outside the row's data.
+	Extrapolated bool   `json:"extrapolated,omitempty"`
+	Method       string `json:"method,omitempty"`
+	Note         string `json:"note,omitempty"`
+	AbsentReason string `json:"absent_reason,omitempty"`
 }
 
 // Manifest records what produced the figures, so a result can be audited and

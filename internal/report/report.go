@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/llm-energy-lab/energylab/internal/energy"
 	"github.com/llm-energy-lab/energylab/internal/lab"
 )
 
@@ -134,6 +135,15 @@ func Run(w io.Writer, rec lab.Record) {
 			num(s.EvalMs, "%.1f", " ms"), num(s.EvalTokensPerSecond, "%.1f", " tok/s"), num(s.LoadMs, "%.1f", " ms"))
 	}
 
+	for _, est := range rec.Estimates {
+		p("\n")
+		mb := ""
+		if rec.Energy.Source != energy.Estimated && rec.Energy.TotalWh != nil {
+			mb = rec.Energy.Boundary
+		}
+		Estimate(w, est, mb)
+	}
+
 	if len(rec.Flags) > 0 {
 		p("\nflags\n")
 		for _, f := range rec.Flags {
@@ -143,5 +153,49 @@ func Run(w io.Writer, rec lab.Record) {
 			}
 			p("  %s %s: %s\n", mark, f.Code, f.Message)
 		}
+	}
+}
+
+// Estimate writes one benchmark estimate. measuredBoundary, when not empty,
+// is the boundary of the run's own measurement: the estimate is then
+// marked as covering something else.
+func Estimate(w io.Writer, e lab.Estimate, measuredBoundary string) {
+	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
+	name := e.Family
+	if e.FamilyName != "" {
+		name = e.Family + " (" + e.FamilyName + ")"
+	}
+	if e.Wh == nil {
+		p("estimate  %s: absent: %s\n", name, e.AbsentReason)
+		return
+	}
+	p("estimate  %s · row %s, %s match\n", name, e.RowModel, e.Match)
+	band := ""
+	if e.LowWh != nil && e.HighWh != nil {
+		band = fmt.Sprintf(" (±1 SD: %.4g–%.4g Wh)", *e.LowWh, *e.HighWh)
+	}
+	p("  %s%s for %d input and %d output tokens", Wh(e.Wh), band, e.Input, e.Output)
+	if e.PrefillWh != nil && e.DecodeWh != nil {
+		p(" · prefill %s · decode %s", Wh(e.PrefillWh), Wh(e.DecodeWh))
+	}
+	if e.GCO2e != nil {
+		p(" · %.4g g CO2e", *e.GCO2e)
+	}
+	p("\n  boundary: %s — %s", e.Boundary, e.BoundaryNote)
+	if e.PUEIncluded && !strings.Contains(e.BoundaryNote, "PUE included") {
+		p(" (PUE included)")
+	}
+	if e.Hardware != "" {
+		p("; on %s", e.Hardware)
+	}
+	p("\n  method: %s\n", e.Method)
+	if e.MatchExplanation != "" {
+		p("  match: %s\n", e.MatchExplanation)
+	}
+	if e.Extrapolated {
+		p("  ! extrapolated beyond the token counts the row was measured or fitted at\n")
+	}
+	if measuredBoundary != "" {
+		p("  ! covers %s, not the measured %s: the two figures are not the same quantity\n", e.Boundary, measuredBoundary)
 	}
 }
