@@ -65,13 +65,14 @@ func TestUpdateRun(t *testing.T) {
 	}
 	wh := 0.5
 	rec.Energy.TotalWh = &wh
-	rec.Estimates = []lab.Estimate{{Family: "aes", Row: "r", Wh: 0.4}}
+	wh4 := 0.4
+	rec.Estimates = []lab.Estimate{{Family: "aes", Row: "r", Wh: &wh4}}
 	rec.Flags = []lab.Flag{{Code: "new", Severity: lab.Warn, Message: "m"}}
 	if err := db.UpdateRun(ctx, rec); err != nil {
 		t.Fatal(err)
 	}
 	back, err := db.GetRun(ctx, "run-1")
-	if err != nil || back.Estimates[0].Wh != 0.4 || *back.Energy.TotalWh != 0.5 {
+	if err != nil || *back.Estimates[0].Wh != 0.4 || *back.Energy.TotalWh != 0.5 {
 		t.Fatalf("%+v %v", back, err)
 	}
 	if n := count(t, db, `SELECT COUNT(*) FROM run_flags WHERE run_id = 'run-1' AND code = 'new'`); n != 1 {

@@ -98,8 +98,14 @@ func fullRecord() *lab.Record {
 			Raw:     []energy.Counter{counter("intel-rapl:0", 262143328850), counter("intel-rapl:0:0", 1)},
 			TotalUJ: map[string]int64{"intel-rapl:0": 44444, "intel-rapl:0:0": 0},
 		}},
-		Flags:     []lab.Flag{{Code: lab.FlagColdLoad, Severity: lab.Warn, Message: "model loaded during the run"}, {Code: lab.FlagSyntheticModel, Severity: lab.Info, Message: "synthetic"}},
-		Estimates: []lab.Estimate{{Family: "jegham", Row: "gpt-4o", Boundary: "node x PUE", Wh: 0.42, Note: "1k/1k shape"}},
+		Flags: []lab.Flag{{Code: lab.FlagColdLoad, Severity: lab.Warn, Message: "model loaded during the run"}, {Code: lab.FlagSyntheticModel, Severity: lab.Info, Message: "synthetic"}},
+		Estimates: []lab.Estimate{{
+			Family: "jegham", FamilyName: "Jegham et al. 2025", Selection: "requested", Row: "gpt-4o", RowModel: "GPT-4o",
+			Match: "exact", MatchExplanation: "same name", Boundary: "node-pue", BoundaryNote: "node x PUE", PUEIncluded: true,
+			Hardware: "H100", Input: 10, Output: 20, Wh: f64(0.42), LowWh: f64(0.3), HighWh: f64(0.5), PrefillWh: f64(0.1),
+			DecodeWh: f64(0.32), GCO2e: f64(0.19), Extrapolated: true, Method: "a + b·in + c·out", Note: "1k/1k shape",
+			AbsentReason: "x",
+		}},
 		Manifest: lab.Manifest{
 			LabVersion: "v0.1.0", Host: "box", OS: "linux", Arch: "amd64", CPUs: 16, CPUModel: "EPYC",
 			Model: provider.ModelInfo{Name: "ollama/qwen3:0.6b", Provider: "ollama", Model: "qwen3:0.6b", ContextLength: 40960, Family: "qwen3", ParameterSize: "751.63M", Parameters: 751632384, Quantization: "Q4_K_M", Digest: "sha256:abc", Synthetic: true, Remote: true, Note: "tiny"},
