@@ -126,14 +126,22 @@ func cmdEstimate(ctx context.Context, env Env, args []string) error {
 		out2 = append(out2, rec.Estimates...)
 	}
 	if *asJSON {
-		return writeJSON(env.Stdout, out2)
+		if err := writeJSON(env.Stdout, out2); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(env.Stdout, "%s, %d input and %d output tokens:\n\n", *model, *in, *out)
+		for _, e := range out2 {
+			report.Estimate(env.Stdout, e, "")
+			fmt.Fprintln(env.Stdout)
+		}
 	}
-	fmt.Fprintf(env.Stdout, "%s, %d input and %d output tokens:\n\n", *model, *in, *out)
 	for _, e := range out2 {
-		report.Estimate(env.Stdout, e, "")
-		fmt.Fprintln(env.Stdout)
+		if e.Wh != nil {
+			return nil
+		}
 	}
-	return nil
+	return hinted{fmt.Errorf("no estimate for %s: %s", *model, out2[0].AbsentReason), "energylab benchmarks list -model " + *model}
 }
 
 func cmdBenchmarks(ctx context.Context, env Env, args []string) error {
