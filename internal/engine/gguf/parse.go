@@ -151,7 +151,7 @@ func tensorSize(dims []uint64, typ tensor.DType) (int64, error) {
 	}
 	// A block never straddles two rows, so each row (ne[0] elements) must
 	// be whole blocks; then so is the total.
-	if _, ok := typ.RowBytes(int64(dims[0])); !ok {
+	if int64(dims[0])%int64(typ.BlockSize()) != 0 {
 		return 0, fmt.Errorf("row of %d elements is not a whole number of %s blocks of %d",
 			dims[0], typ, typ.BlockSize())
 	}

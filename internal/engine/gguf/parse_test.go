@@ -111,7 +111,7 @@ func badFiles() []badFile {
 			"row of 33 elements is not a whole number of Q8_0 blocks of 32"},
 		{"rows of partial blocks", oneTensor("w", []uint64{16, 2}, tensor.Q8_0, 0), nil, `tensor "w"`, 24,
 			"row of 16 elements is not a whole number of Q8_0 blocks of 32"},
-		{"unknown tensor type", oneTensor("w", []uint64{256}, 16, 0), nil, `tensor "w"`, 24, "unknown tensor type 16"},
+		{"unknown tensor type", oneTensor("w", []uint64{256}, 31, 0), nil, `tensor "w"`, 24, "unknown tensor type 31"},
 		{"unaligned offset", oneTensor("w", []uint64{1}, tensor.F32, 4), nil, `tensor "w"`, 49,
 			"data offset 4 is not a multiple of the alignment 32"},
 		{"data past the end", aligned(header(3, 1, 0).ti("w", []uint64{8}, tensor.F32, 0)).zeros(16).b, ErrTruncated,

@@ -194,7 +194,7 @@ func bind(f *gguf.File, ti gguf.TensorInfo, want TensorInfo) (*tensor.Matrix, []
 
 func supportedList() string {
 	var out string
-	for _, t := range []tensor.DType{tensor.F32, tensor.F16, tensor.BF16, tensor.Q8_0, tensor.Q4_0, tensor.Q4_1, tensor.Q5_0, tensor.Q5_1, tensor.Q4_K, tensor.Q5_K, tensor.Q6_K, tensor.Q8_K} {
+	for _, t := range []tensor.DType{tensor.F32, tensor.F16, tensor.BF16, tensor.Q8_0, tensor.Q4_0, tensor.Q4_1, tensor.Q5_0, tensor.Q5_1, tensor.IQ4_NL, tensor.Q4_K, tensor.Q5_K, tensor.Q6_K, tensor.Q8_K} {
 		if tensor.Supported(t) {
 			if out != "" {
 				out += ", "

@@ -32,7 +32,7 @@ func benchThreads() []int {
 // figure decode speed depends on; compare it with BenchmarkMemCopy. The
 // 151936-row output head is skipped with -short.
 func BenchmarkMatVec(b *testing.B) {
-	for _, typ := range []DType{F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K} {
+	for _, typ := range []DType{F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, Q4_K, Q5_K, Q6_K} {
 		b.Run(typ.String(), func(b *testing.B) {
 			for _, sh := range benchShapes {
 				b.Run(sh.name, func(b *testing.B) {
@@ -53,7 +53,7 @@ func BenchmarkMatVecPortable(b *testing.B) {
 	saved := useSIMD
 	defer func() { useSIMD = saved }()
 	useSIMD = false
-	for _, typ := range []DType{F32, F16, Q8_0, Q4_0, Q4_K, Q6_K} {
+	for _, typ := range []DType{F32, F16, Q8_0, Q4_0, Q4_1, Q5_0, IQ4_NL, Q4_K, Q6_K} {
 		b.Run(typ.String(), func(b *testing.B) {
 			benchMatVec(b, typ, 3072, 1024, []int{1})
 		})

@@ -2,6 +2,8 @@
 
 package tensor
 
+import "unsafe"
+
 // simdWidth is the block of elements the AVX2 kernels consume per loop
 // iteration: two 8-lane float32 registers per output.
 const simdWidth = 16
@@ -93,56 +95,112 @@ func axpy4SIMD(dst, x0, x1, x2, x3 []float32, a *[4]float32) {
 // The block-type kernels (kernels_quant_amd64.s) compute two rows at a
 // time, A and B, w2off bytes apart in the weights and d2off bytes apart in
 // dst; see qdot.go for the other arguments' meaning and the order of their
-// float32 operations.
+// float32 operations. xs points at the activation sums the type needs
+// (qact.sums for Q4_K and Q5_K, qact.s for Q4_1 and Q5_1), or is nil.
+
+// asmKernel is the signature of the block kernels.
+type asmKernel func(dst *float32, npairs int, w *byte, stride int, xqs *int8, xd *float32, xs unsafe.Pointer, nb int, w2off int, d2off int)
 
 //go:noescape
-func rowsQ8_0AVX2(dst *float32, npairs int, w *byte, stride int, xqs *int8, xd *float32, xbs *int16, nb int, w2off int, d2off int)
+func rowsQ8_0AVX2(dst *float32, npairs int, w *byte, stride int, xqs *int8, xd *float32, xs unsafe.Pointer, nb int, w2off int, d2off int)
 
 //go:noescape
-func rowsQ4_0AVX2(dst *float32, npairs int, w *byte, stride int, xqs *int8, xd *float32, xbs *int16, nb int, w2off int, d2off int)
+func rowsQ4_0AVX2(dst *float32, npairs int, w *byte, stride int, xqs *int8, xd *float32, xs unsafe.Pointer, nb int, w2off int, d2off int)
 
 //go:noescape
-func rowsQ4_KAVX2(dst *float32, npairs int, w *byte, stride int, xqs *int8, xd *float32, xbs *int16, nb int, w2off int, d2off int)
+func rowsQ4_1AVX2(dst *float32, npairs int, w *byte, stride int, xqs *int8, xd *float32, xs unsafe.Pointer, nb int, w2off int, d2off int)
 
 //go:noescape
-func rowsQ5_KAVX2(dst *float32, npairs int, w *byte, stride int, xqs *int8, xd *float32, xbs *int16, nb int, w2off int, d2off int)
+func rowsQ5_0AVX2(dst *float32, npairs int, w *byte, stride int, xqs *int8, xd *float32, xs unsafe.Pointer, nb int, w2off int, d2off int)
 
 //go:noescape
-func rowsQ6_KAVX2(dst *float32, npairs int, w *byte, stride int, xqs *int8, xd *float32, xbs *int16, nb int, w2off int, d2off int)
+func rowsQ5_1AVX2(dst *float32, npairs int, w *byte, stride int, xqs *int8, xd *float32, xs unsafe.Pointer, nb int, w2off int, d2off int)
 
-// rowsAsm adapts an assembly block kernel to a rowsFunc; block is the
-// activation block size the kernel expects. Of the n rows, row i is paired
-// with row i+n/2, so that the kernel streams two distant runs of memory; an
-// odd last row is paired with itself.
-func rowsAsm(f func(dst *float32, npairs int, w *byte, stride int, xqs *int8, xd *float32, xbs *int16, nb int, w2off int, d2off int), block int) rowsFunc {
-	return func(dst []float32, w []byte, rowBytes int, x *qact) {
-		n, nb := len(dst), len(x.d)
-		if n == 0 || nb == 0 {
+//go:noescape
+func rowsIQ4NLAVX2(dst *float32, npairs int, w *byte, stride int, xqs *int8, xd *float32, xs unsafe.Pointer, nb int, w2off int, d2off int)
+
+//go:noescape
+func rowsQ4_KAVX2(dst *float32, npairs int, w *byte, stride int, xqs *int8, xd *float32, xs unsafe.Pointer, nb int, w2off int, d2off int)
+
+//go:noescape
+func rowsQ5_KAVX2(dst *float32, npairs int, w *byte, stride int, xqs *int8, xd *float32, xs unsafe.Pointer, nb int, w2off int, d2off int)
+
+//go:noescape
+func rowsQ6_KAVX2(dst *float32, npairs int, w *byte, stride int, xqs *int8, xd *float32, xs unsafe.Pointer, nb int, w2off int, d2off int)
+
+// simdKernel is a type's AVX2 kernel as a rowsFunc and as a pairsFunc.
+type simdKernel struct {
+	rows  rowsFunc
+	pairs pairsFunc
+}
+
+// Which activation sums a block kernel reads (its xs argument).
+const (
+	auxNone = iota
+	auxSums // qact.sums, 8 per block of 256
+	auxS    // qact.s, 1 per block of 32
+)
+
+// asmArgs returns the activation arguments of the block kernels, checking
+// that x holds nb blocks of block values and the sums aux needs.
+func asmArgs(x *qact, block, aux int) (nb int, xs unsafe.Pointer) {
+	nb = len(x.d)
+	_ = x.qs[nb*block-1]
+	switch aux {
+	case auxSums:
+		_ = x.sums[nb*block/32-1]
+		xs = unsafe.Pointer(&x.sums[0])
+	case auxS:
+		_ = x.s[nb-1]
+		xs = unsafe.Pointer(&x.s[0])
+	}
+	return nb, xs
+}
+
+// rowsAsm adapts an assembly block kernel; block is the activation block
+// size the kernel expects and aux the sums it reads. As a rowsFunc, row i
+// of the n rows is paired with row i+n/2, so that the kernel streams two
+// distant runs of memory; an odd last row is paired with itself.
+func rowsAsm(f asmKernel, block, aux int) simdKernel {
+	rows := func(dst []float32, w []byte, rowBytes int, x *qact) {
+		n := len(dst)
+		if n == 0 || len(x.d) == 0 {
 			return
 		}
 		_ = w[n*rowBytes-1]
-		_ = x.qs[nb*block-1]
-		var bs *int16
-		if block == qk {
-			_ = x.bsums[nb*16-1]
-			bs = &x.bsums[0]
-		}
+		nb, xs := asmArgs(x, block, aux)
 		if q := n / 2; q > 0 {
-			f(&dst[0], q, &w[0], rowBytes, &x.qs[0], &x.d[0], bs, nb, q*rowBytes, 4*q)
+			f(&dst[0], q, &w[0], rowBytes, &x.qs[0], &x.d[0], xs, nb, q*rowBytes, 4*q)
 		}
 		if n%2 == 1 {
-			f(&dst[n-1], 1, &w[(n-1)*rowBytes], rowBytes, &x.qs[0], &x.d[0], bs, nb, 0, 0)
+			f(&dst[n-1], 1, &w[(n-1)*rowBytes], rowBytes, &x.qs[0], &x.d[0], xs, nb, 0, 0)
 		}
 	}
+	pairs := func(dstA, dstB []float32, wA, wB []byte, rowBytes int, x *qact) {
+		n := len(dstA)
+		if n == 0 || len(x.d) == 0 {
+			return
+		}
+		_, _, _ = dstB[n-1], wA[n*rowBytes-1], wB[n*rowBytes-1]
+		nb, xs := asmArgs(x, block, aux)
+		w2off := int(uintptr(unsafe.Pointer(&wB[0])) - uintptr(unsafe.Pointer(&wA[0])))
+		d2off := int(uintptr(unsafe.Pointer(&dstB[0])) - uintptr(unsafe.Pointer(&dstA[0])))
+		f(&dstA[0], n, &wA[0], rowBytes, &x.qs[0], &x.d[0], xs, nb, w2off, d2off)
+	}
+	return simdKernel{rows, pairs}
 }
 
 // simdKernels are the AVX2 kernels of the block types that have one.
-var simdKernels = map[DType]rowsFunc{
-	Q8_0: rowsAsm(rowsQ8_0AVX2, 32),
-	Q4_0: rowsAsm(rowsQ4_0AVX2, 32),
-	Q4_K: rowsAsm(rowsQ4_KAVX2, qk),
-	Q5_K: rowsAsm(rowsQ5_KAVX2, qk),
-	Q6_K: rowsAsm(rowsQ6_KAVX2, qk),
+var simdKernels = map[DType]simdKernel{
+	Q8_0:   rowsAsm(rowsQ8_0AVX2, 32, auxNone),
+	Q4_0:   rowsAsm(rowsQ4_0AVX2, 32, auxNone),
+	Q4_1:   rowsAsm(rowsQ4_1AVX2, 32, auxS),
+	Q5_0:   rowsAsm(rowsQ5_0AVX2, 32, auxNone),
+	Q5_1:   rowsAsm(rowsQ5_1AVX2, 32, auxS),
+	IQ4_NL: rowsAsm(rowsIQ4NLAVX2, 32, auxNone),
+	Q4_K:   rowsAsm(rowsQ4_KAVX2, qk, auxSums),
+	Q5_K:   rowsAsm(rowsQ5_KAVX2, qk, auxSums),
+	Q6_K:   rowsAsm(rowsQ6_KAVX2, qk, auxNone),
 }
 
 //go:noescape
@@ -174,18 +232,18 @@ func halfSIMD(t DType) halfDot4 {
 }
 
 //go:noescape
-func quantizeActAVX2(x *float32, nb int, block int, qs *int8, d *float32, bsums *int16)
+func quantizeActAVX2(x *float32, nb int, block int, qs *int8, d *float32, sums *int16)
 
 // quantizeActSIMD quantises x (a whole number of blocks) as quantizeBlock
-// does, block by block, into qs and d, and, when bsums is not empty, stores
-// the sum of every 16 values in it.
-func quantizeActSIMD(x []float32, block int, qs []int8, d []float32, bsums []int16) {
+// does, block by block, into qs and d, and, when sums is not empty, stores
+// the sum of every 32 values in it.
+func quantizeActSIMD(x []float32, block int, qs []int8, d []float32, sums []int16) {
 	nb := len(x) / block
 	_, _ = qs[len(x)-1], d[nb-1]
-	var bs *int16
-	if len(bsums) > 0 {
-		_ = bsums[len(x)/16-1]
-		bs = &bsums[0]
+	var ps *int16
+	if len(sums) > 0 {
+		_ = sums[len(x)/32-1]
+		ps = &sums[0]
 	}
-	quantizeActAVX2(&x[0], nb, block, &qs[0], &d[0], bs)
+	quantizeActAVX2(&x[0], nb, block, &qs[0], &d[0], ps)
 }

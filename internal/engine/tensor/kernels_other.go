@@ -23,8 +23,14 @@ func dot2x2SIMD(w0, w1, x0, x1 []float32, out *[4]float32) {
 
 func axpySIMD(dst, x []float32, a float32) { panic("tensor: no SIMD kernels in this build") }
 
+// simdKernel is a type's SIMD kernel as a rowsFunc and as a pairsFunc.
+type simdKernel struct {
+	rows  rowsFunc
+	pairs pairsFunc
+}
+
 // simdKernels is empty: no block type has a SIMD kernel in this build.
-var simdKernels = map[DType]rowsFunc{}
+var simdKernels = map[DType]simdKernel{}
 
 // halfDot4 is the signature of the fused F16/BF16 kernels, which this
 // build lacks.
@@ -33,7 +39,7 @@ type halfDot4 func(w []byte, stride int, x []float32, out *[4]float32)
 // halfSIMD returns nil: this build has no fused F16/BF16 kernels.
 func halfSIMD(DType) halfDot4 { return nil }
 
-func quantizeActSIMD(x []float32, block int, qs []int8, d []float32, bsums []int16) {
+func quantizeActSIMD(x []float32, block int, qs []int8, d []float32, sums []int16) {
 	panic("tensor: no SIMD kernels in this build")
 }
 

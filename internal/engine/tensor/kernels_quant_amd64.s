@@ -14,23 +14,25 @@
 // The block kernels share one signature:
 //
 //	func rowsXxxAVX2(dst *float32, npairs int, w *byte, stride int,
-//		xqs *int8, xd *float32, xbs *int16, nb int, w2off, d2off int)
+//		xqs *int8, xd *float32, xs unsafe.Pointer, nb int, w2off, d2off int)
 //
 // and compute two rows at a time: for each of npairs pairs p they compute
 // row A at w + p·stride into dst[p] and row B, w2off bytes further on, into
 // the float32 d2off bytes after dst[p], with the activation values xqs,
-// their per-block float32 scales xd and (K-quants) their 16-element sums
-// xbs; nb ≥ 1 blocks per row, npairs ≥ 1. Rows A and B come from distant
-// parts of the matrix (the caller pairs row i with row i + n/2), so each
-// core streams two separate runs of memory, which, with the software
+// their per-block float32 scales xd and the sums xs the type needs (Q4_K,
+// Q5_K: the int16 sum of each 32 values; Q4_1, Q5_1: the float32 d·sum of
+// each block of 32); nb ≥ 1 blocks per row, npairs ≥ 1. Rows A and B come
+// from distant parts of the matrix (see run in matmul.go), so each core
+// streams two separate runs of memory, which, with the software
 // prefetches, reads about 20–30% faster than one (both on one core and on
 // two). With w2off = d2off = 0 both rows are the same row: that is how an
 // odd row is computed.
 //
 // Register use in the block kernels: DI dst, R9 pairs left, R10 row A, R14
-// stride, BX w2off, DX d2off, SI and R8 the blocks of rows A and B, CX
-// blocks left, R11, R12 and R13 the activation values, scales and sums, AX
-// scratch; Y0 the lane accumulators of row A.
+// stride, SI and R8 the blocks of rows A and B, CX blocks left, R11, R12
+// and R13 the activation values, scales and sums, AX, BX and DX scratch
+// (w2off and d2off are read from the arguments when needed); Y0 the lane
+// accumulators of row A.
 
 // PFDIST is how far ahead of the block being multiplied the kernels
 // prefetch weights, in bytes. One core's hardware prefetchers alone do not
@@ -144,31 +146,31 @@ GLOBL q6shuf<>(SB), RODATA|NOPTR, $128
 	MOVQ dst+0(FP), DI     \
 	MOVQ npairs+8(FP), R9  \
 	MOVQ w+16(FP), R10     \
-	MOVQ stride+24(FP), R14 \
-	MOVQ w2off+64(FP), BX  \
-	MOVQ d2off+72(FP), DX
+	MOVQ stride+24(FP), R14
 
 // ROWSTART points SI and R8 at rows A and B and the activation pointers at
 // their starts.
 #define ROWSTART \
 	MOVQ R10, SI          \
-	LEAQ (R10)(BX*1), R8  \
+	MOVQ w2off+64(FP), R8 \
+	ADDQ R10, R8          \
 	MOVQ xqs+32(FP), R11  \
 	MOVQ xd+40(FP), R12   \
-	MOVQ xbs+48(FP), R13  \
+	MOVQ xs+48(FP), R13   \
 	MOVQ nb+56(FP), CX
 
 // NEXTPAIR stores the results in xa (row A) and xb (row B) and moves to the
 // next pair, jumping to label while pairs are left.
 #define NEXTPAIR(xa, xb, label) \
 	VMOVSS xa, (DI)       \
-	VMOVSS xb, (DI)(DX*1) \
+	MOVQ   d2off+72(FP), AX \
+	VMOVSS xb, (DI)(AX*1) \
 	ADDQ   $4, DI         \
 	ADDQ   R14, R10       \
 	DECQ   R9             \
 	JNZ    label
 
-// func rowsQ8_0AVX2(dst *float32, npairs int, w *byte, stride int, xqs *int8, xd *float32, xbs *int16, nb int, w2off int, d2off int)
+// func rowsQ8_0AVX2(dst *float32, npairs int, w *byte, stride int, xqs *int8, xd *float32, xs unsafe.Pointer, nb int, w2off int, d2off int)
 TEXT ·rowsQ8_0AVX2(SB), NOSPLIT, $0-80
 	PAIRSTART
 	MOVL         $0x00010001, AX
@@ -215,7 +217,7 @@ q80blk:
 	VPAND       Y14, y, y    \
 	VPSUBB      Y13, y, y
 
-// func rowsQ4_0AVX2(dst *float32, npairs int, w *byte, stride int, xqs *int8, xd *float32, xbs *int16, nb int, w2off int, d2off int)
+// func rowsQ4_0AVX2(dst *float32, npairs int, w *byte, stride int, xqs *int8, xd *float32, xs unsafe.Pointer, nb int, w2off int, d2off int)
 TEXT ·rowsQ4_0AVX2(SB), NOSPLIT, $0-80
 	PAIRSTART
 	MOVL         $0x00010001, AX
@@ -254,27 +256,256 @@ q40blk:
 	VZEROUPPER
 	RET
 
-// The constants of KSCALES, which builds T = [sc0..7, m0..7] from the 12
-// scale bytes q: P = q[0..3, 8..11, 4..7, 8..11] (kshufp), Q = [0, q0..3, 0,
-// q4..7] (kshufq, -1 selects zero); dwords of P shifted right by [0, 0, 0,
-// 4] bits (kshift) and masked with [63, 15, 63, 15] (kmask) give the low
-// bits, (Q >> 2) & [0, 0x30, 0, 0x30] (khigh) the two high bits of sc4..7
-// and m4..7.
-DATA kshufp<>+0(SB)/8, $0x0b0a090803020100
-DATA kshufp<>+8(SB)/8, $0x0b0a090807060504
-GLOBL kshufp<>(SB), RODATA|NOPTR, $16
-DATA kshufq<>+0(SB)/8, $0x03020100ffffffff
-DATA kshufq<>+8(SB)/8, $0x07060504ffffffff
-GLOBL kshufq<>(SB), RODATA|NOPTR, $16
-DATA kshift<>+0(SB)/8, $0x0000000000000000
-DATA kshift<>+8(SB)/8, $0x0000000400000000
-GLOBL kshift<>(SB), RODATA|NOPTR, $16
-DATA kmask<>+0(SB)/8, $0x0f0f0f0f3f3f3f3f
-DATA kmask<>+8(SB)/8, $0x0f0f0f0f3f3f3f3f
-GLOBL kmask<>(SB), RODATA|NOPTR, $16
-DATA khigh<>+0(SB)/8, $0x3030303000000000
-DATA khigh<>+8(SB)/8, $0x3030303000000000
-GLOBL khigh<>(SB), RODATA|NOPTR, $16
+// NIBLOAD loads the 16 bytes of 4-bit values at off(base) of a block of
+// 32 (Q4_1, Q5_0, Q5_1, IQ4_NL) into y as 32 unsigned bytes: the low
+// nibbles (elements 0..15) in the low lane, the high nibbles (elements
+// 16..31) in the high lane (x is y's lower half, xt scratch). Y14 holds
+// 0x0f bytes.
+#define NIBLOAD(base, off, x, y, xt) \
+	VMOVDQU     off(base), x \
+	VPSRLW      $4, x, xt    \
+	VINSERTI128 $1, xt, y, y \
+	VPAND       Y14, y, y
+
+// kqhshuf spreads a 32-bit qh broadcast to every dword over 32 bytes: byte
+// k of the low lane takes qh byte k/8, byte k of the high lane qh byte
+// 2+k/8; kbitsel then selects bit k%8 of it, so that byte j of NIBLOAD's
+// layout meets the fifth bit of its element.
+DATA kqhshuf<>+0(SB)/8, $0x0000000000000000
+DATA kqhshuf<>+8(SB)/8, $0x0101010101010101
+DATA kqhshuf<>+16(SB)/8, $0x0202020202020202
+DATA kqhshuf<>+24(SB)/8, $0x0303030303030303
+GLOBL kqhshuf<>(SB), RODATA|NOPTR, $32
+DATA kbitsel<>+0(SB)/8, $0x8040201008040201
+DATA kbitsel<>+8(SB)/8, $0x8040201008040201
+DATA kbitsel<>+16(SB)/8, $0x8040201008040201
+DATA kbitsel<>+24(SB)/8, $0x8040201008040201
+GLOBL kbitsel<>(SB), RODATA|NOPTR, $32
+
+// kf0 holds 0xf0 bytes.
+DATA kf0<>+0(SB)/8, $0xf0f0f0f0f0f0f0f0
+DATA kf0<>+8(SB)/8, $0xf0f0f0f0f0f0f0f0
+DATA kf0<>+16(SB)/8, $0xf0f0f0f0f0f0f0f0
+DATA kf0<>+24(SB)/8, $0xf0f0f0f0f0f0f0f0
+GLOBL kf0<>(SB), RODATA|NOPTR, $32
+
+// kiq4nl is IQ4_NL's table of levels (iq4nlValues), as signed bytes.
+DATA kiq4nl<>+0(SB)/8, $0xf6eaddcfbfad9881
+DATA kiq4nl<>+8(SB)/8, $0x7159453526190d01
+GLOBL kiq4nl<>(SB), RODATA|NOPTR, $16
+
+// FIFTHBITS sets byte j of y to 0xff where the element at byte j of
+// NIBLOAD's layout has its fifth bit set in the little-endian uint32 qh at
+// mem, and to 0 elsewhere.
+#define FIFTHBITS(mem, y) \
+	VPBROADCASTD mem, y                \
+	VPSHUFB      kqhshuf<>(SB), y, y   \
+	VPAND        kbitsel<>(SB), y, y   \
+	VPCMPEQB     kbitsel<>(SB), y, y
+
+// OFFSCALES computes, for the Q4_1 or Q5_1 block at base (d and m binary16
+// at 0(base)) and X8 = [d_x, s_x], X5 = [d·d_x, m·s_x] and adds m·s_x to
+// the offset accumulator accm (lane 0). Clobbers X9.
+#define OFFSCALES(base, accm) \
+	VMOVD     (base), X5 \
+	VCVTPH2PS X5, X5     \
+	VMULPS    X8, X5, X5 \
+	VMOVSHDUP X5, X9     \
+	VADDSS    X9, accm, accm
+
+// XSCALES loads X8 = [d_x, s_x] for the offset types.
+#define XSCALES \
+	VMOVSS    (R12), X8 \
+	VINSERTPS $0x10, (R13), X8, X8
+
+// UNSIGNEDDOT replaces the unsigned bytes yw (below 32) by the 8 int32
+// lane sums of yw times the activations at (R11). Y15 holds int16 ones.
+#define UNSIGNEDDOT(yw) \
+	VPMADDUBSW (R11), yw, yw \
+	VPMADDWD   Y15, yw, yw
+
+// Q41BLOCK adds the Q4_1 block at base to acc and its offset term to accm.
+#define Q41BLOCK(base, acc, accm) \
+	OFFSCALES(base, accm)        \
+	NIBLOAD(base, 4, X1, Y1, X3) \
+	UNSIGNEDDOT(Y1)              \
+	ACCUMULATE(Y1, X5, Y5, acc)
+
+// Q51BLOCK adds the Q5_1 block at base to acc and its offset term to accm.
+#define Q51BLOCK(base, acc, accm) \
+	OFFSCALES(base, accm)        \
+	NIBLOAD(base, 8, X1, Y1, X3) \
+	FIFTHBITS(4(base), Y3)       \
+	VPAND k10<>(SB), Y3, Y3      \
+	VPOR  Y3, Y1, Y1             \
+	UNSIGNEDDOT(Y1)              \
+	ACCUMULATE(Y1, X5, Y5, acc)
+
+// Q50BLOCK adds the Q5_0 block at base to acc, with the activations in Y2:
+// a value whose fifth bit is clear gets 0xf0 or'ed in, which makes the
+// signed byte q−16 of every value.
+#define Q50BLOCK(base, acc) \
+	HALFSCALE((base), (R12), X5)   \
+	NIBLOAD(base, 6, X1, Y1, X3)   \
+	FIFTHBITS(2(base), Y3)         \
+	VPANDN kf0<>(SB), Y3, Y3       \
+	VPOR   Y3, Y1, Y1              \
+	SIGNEDDOT(Y1, Y2, Y3)          \
+	ACCUMULATE(Y1, X5, Y5, acc)
+
+// IQ4NLBLOCK adds the IQ4_NL block at base to acc, with the activations in
+// Y2 and the table of levels in both lanes of Y13.
+#define IQ4NLBLOCK(base, acc) \
+	HALFSCALE((base), (R12), X5)   \
+	NIBLOAD(base, 2, X1, Y1, X3)   \
+	VPSHUFB Y1, Y13, Y1            \
+	SIGNEDDOT(Y1, Y2, Y3)          \
+	ACCUMULATE(Y1, X5, Y5, acc)
+
+// ONES16 fills y (x its lower half) with int16 ones.
+#define ONES16(x, y) \
+	MOVL         $0x00010001, AX \
+	VMOVD        AX, x           \
+	VPBROADCASTD x, y
+
+// func rowsQ4_1AVX2(dst *float32, npairs int, w *byte, stride int, xqs *int8, xd *float32, xs unsafe.Pointer, nb int, w2off int, d2off int)
+TEXT ·rowsQ4_1AVX2(SB), NOSPLIT, $0-80
+	PAIRSTART
+	ONES16(X15, Y15)
+	BROADCASTBYTE($0x0f0f0f0f, X14, Y14)
+
+q41row:
+	ROWSTART
+	VXORPS Y0, Y0, Y0
+	VXORPS Y7, Y7, Y7
+	VXORPS X4, X4, X4
+	VXORPS X10, X10, X10
+
+q41blk:
+	PREFETCHT0 PFDIST(SI)
+	PREFETCHT0 PFDIST(R8)
+	XSCALES
+	Q41BLOCK(SI, Y0, X4)
+	Q41BLOCK(R8, Y7, X10)
+	ADDQ       $20, SI
+	ADDQ       $20, R8
+	ADDQ       $32, R11
+	ADDQ       $4, R12
+	ADDQ       $4, R13
+	DECQ       CX
+	JNZ        q41blk
+
+	REDUCE8(Y0, X0, X1)
+	VADDSS X4, X0, X0
+	REDUCE8(Y7, X7, X1)
+	VADDSS X10, X7, X7
+	NEXTPAIR(X0, X7, q41row)
+	VZEROUPPER
+	RET
+
+// func rowsQ5_1AVX2(dst *float32, npairs int, w *byte, stride int, xqs *int8, xd *float32, xs unsafe.Pointer, nb int, w2off int, d2off int)
+TEXT ·rowsQ5_1AVX2(SB), NOSPLIT, $0-80
+	PAIRSTART
+	ONES16(X15, Y15)
+	BROADCASTBYTE($0x0f0f0f0f, X14, Y14)
+
+q51row:
+	ROWSTART
+	VXORPS Y0, Y0, Y0
+	VXORPS Y7, Y7, Y7
+	VXORPS X4, X4, X4
+	VXORPS X10, X10, X10
+
+q51blk:
+	PREFETCHT0 PFDIST(SI)
+	PREFETCHT0 PFDIST(R8)
+	XSCALES
+	Q51BLOCK(SI, Y0, X4)
+	Q51BLOCK(R8, Y7, X10)
+	ADDQ       $24, SI
+	ADDQ       $24, R8
+	ADDQ       $32, R11
+	ADDQ       $4, R12
+	ADDQ       $4, R13
+	DECQ       CX
+	JNZ        q51blk
+
+	REDUCE8(Y0, X0, X1)
+	VADDSS X4, X0, X0
+	REDUCE8(Y7, X7, X1)
+	VADDSS X10, X7, X7
+	NEXTPAIR(X0, X7, q51row)
+	VZEROUPPER
+	RET
+
+// func rowsQ5_0AVX2(dst *float32, npairs int, w *byte, stride int, xqs *int8, xd *float32, xs unsafe.Pointer, nb int, w2off int, d2off int)
+TEXT ·rowsQ5_0AVX2(SB), NOSPLIT, $0-80
+	PAIRSTART
+	ONES16(X15, Y15)
+	BROADCASTBYTE($0x0f0f0f0f, X14, Y14)
+
+q50row:
+	ROWSTART
+	VXORPS Y0, Y0, Y0
+	VXORPS Y7, Y7, Y7
+
+q50blk:
+	PREFETCHT0 PFDIST(SI)
+	PREFETCHT0 PFDIST(R8)
+	VMOVDQU    (R11), Y2
+	Q50BLOCK(SI, Y0)
+	Q50BLOCK(R8, Y7)
+	ADDQ       $22, SI
+	ADDQ       $22, R8
+	ADDQ       $32, R11
+	ADDQ       $4, R12
+	DECQ       CX
+	JNZ        q50blk
+
+	REDUCE8(Y0, X0, X1)
+	REDUCE8(Y7, X7, X1)
+	NEXTPAIR(X0, X7, q50row)
+	VZEROUPPER
+	RET
+
+// func rowsIQ4NLAVX2(dst *float32, npairs int, w *byte, stride int, xqs *int8, xd *float32, xs unsafe.Pointer, nb int, w2off int, d2off int)
+TEXT ·rowsIQ4NLAVX2(SB), NOSPLIT, $0-80
+	PAIRSTART
+	ONES16(X15, Y15)
+	BROADCASTBYTE($0x0f0f0f0f, X14, Y14)
+	VBROADCASTI128 kiq4nl<>(SB), Y13
+
+iq4row:
+	ROWSTART
+	VXORPS Y0, Y0, Y0
+	VXORPS Y7, Y7, Y7
+
+iq4blk:
+	PREFETCHT0 PFDIST(SI)
+	PREFETCHT0 PFDIST(R8)
+	VMOVDQU    (R11), Y2
+	IQ4NLBLOCK(SI, Y0)
+	IQ4NLBLOCK(R8, Y7)
+	ADDQ       $18, SI
+	ADDQ       $18, R8
+	ADDQ       $32, R11
+	ADDQ       $4, R12
+	DECQ       CX
+	JNZ        iq4blk
+
+	REDUCE8(Y0, X0, X1)
+	REDUCE8(Y7, X7, X1)
+	NEXTPAIR(X0, X7, iq4row)
+	VZEROUPPER
+	RET
+
+// The masks of KSCALES, as 64-bit words.
+DATA k0f64<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
+GLOBL k0f64<>(SB), RODATA|NOPTR, $8
+DATA k3064<>+0(SB)/8, $0x3030303030303030
+GLOBL k3064<>(SB), RODATA|NOPTR, $8
+DATA k3f64<>+0(SB)/8, $0x3f3f3f3f3f3f3f3f
+GLOBL k3f64<>(SB), RODATA|NOPTR, $8
 
 // k10 holds 0x10 bytes (the fifth bit of a Q5_K value).
 DATA k10<>+0(SB)/8, $0x1010101010101010
@@ -283,20 +514,31 @@ DATA k10<>+16(SB)/8, $0x1010101010101010
 DATA k10<>+24(SB)/8, $0x1010101010101010
 GLOBL k10<>(SB), RODATA|NOPTR, $32
 
-// KSCALES unpacks the 12 scale bytes at 4(base) of a Q4_K or Q5_K block
+// KSCALES unpacks the 12 scale bytes q at 4(base) of a Q4_K or Q5_K block
 // (ggml's get_scale_min_k4): the 8 scales go, as int16, to both lanes of
-// Y6, and the 8 mins, as int16, to X7. Clobbers X8.
+// Y6, and the 8 mins, as int16, to X7. The bit shuffling is done on 64-bit
+// general registers, whose ALUs the vector code leaves idle (as ggml's
+// AVX2 kernel does on 32-bit words): per byte, AX = q[0..7]&63 is sc0..3
+// and m0..3, and DX = (q[8..11] | (q[8..11]>>4)<<32)&15 | ((q[0..7]>>6)<<4)
+// is sc4..7 and m4..7. Clobbers AX, BX, DX and X8.
 #define KSCALES(base) \
-	VMOVDQU      4(base), X6           \
-	VPSHUFB      kshufq<>(SB), X6, X8  \
-	VPSHUFB      kshufp<>(SB), X6, X6  \
-	VPSRLVD      kshift<>(SB), X6, X6  \
-	VPAND        kmask<>(SB), X6, X6   \
-	VPSRLW       $2, X8, X8            \
-	VPAND        khigh<>(SB), X8, X8   \
-	VPOR         X8, X6, X6            \
-	VPMOVZXBW    X6, Y7                \
-	VPERMQ       $0x44, Y7, Y6         \
+	MOVQ         4(base), AX      \
+	MOVL         12(base), DX     \
+	MOVQ         DX, BX           \
+	SHRL         $4, BX           \
+	SHLQ         $32, BX          \
+	ORQ          BX, DX           \
+	ANDQ         k0f64<>(SB), DX  \
+	MOVQ         AX, BX           \
+	SHRQ         $2, BX           \
+	ANDQ         k3064<>(SB), BX  \
+	ORQ          BX, DX           \
+	ANDQ         k3f64<>(SB), AX  \
+	VMOVQ        AX, X6           \
+	VMOVQ        DX, X8           \
+	VPUNPCKLDQ   X8, X6, X6       \
+	VPMOVZXBW    X6, Y7           \
+	VPERMQ       $0x44, Y7, Y6    \
 	VEXTRACTI128 $1, Y7, X7
 
 // KDMIN loads the block's d and dmin (binary16 at 0(base)) and multiplies
@@ -308,14 +550,11 @@ GLOBL k10<>(SB), RODATA|NOPTR, $32
 	VMULPS       X8, X5, X5
 
 // KMINS adds dmin·d_x·(m[2i]·s[2i] + m[2i+1]·s[2i+1]) to lane i of accm
-// (i < 4), where s[j] is the sum of sub-block j's activations (from the
-// bsums at R13), with the mins in X7 and dmin·d_x in lane 1 of X5.
-// Clobbers X7, X8, X9.
+// (i < 4), where s[j] is the sum of sub-block j's activations (the 8 int16
+// sums at R13, computed once per product by the activation quantiser), with
+// the mins in X7 and dmin·d_x in lane 1 of X5. Clobbers X7 and X8.
 #define KMINS(accm) \
-	VMOVDQU   (R13), X8         \
-	VMOVDQU   16(R13), X9       \
-	VPHADDW   X9, X8, X8        \
-	VPMADDWD  X8, X7, X7        \
+	VPMADDWD  (R13), X7, X7     \
 	VCVTDQ2PS X7, X7            \
 	VSHUFPS   $0x55, X5, X5, X8 \
 	VMULPS    X8, X7, X7        \
@@ -369,7 +608,7 @@ GLOBL k10<>(SB), RODATA|NOPTR, $32
 	KCHUNK(192, 224, 192, 224)     \
 	ACCUMULATE(Y3, X5, Y5, acc)
 
-// func rowsQ4_KAVX2(dst *float32, npairs int, w *byte, stride int, xqs *int8, xd *float32, xbs *int16, nb int, w2off int, d2off int)
+// func rowsQ4_KAVX2(dst *float32, npairs int, w *byte, stride int, xqs *int8, xd *float32, xs unsafe.Pointer, nb int, w2off int, d2off int)
 TEXT ·rowsQ4_KAVX2(SB), NOSPLIT, $0-80
 	PAIRSTART
 	BROADCASTBYTE($0x0f0f0f0f, X14, Y14)
@@ -394,7 +633,7 @@ q4kblk:
 	ADDQ       $144, R8
 	ADDQ       $256, R11
 	ADDQ       $4, R12
-	ADDQ       $32, R13
+	ADDQ       $16, R13
 	DECQ       CX
 	JNZ        q4kblk
 
@@ -440,7 +679,7 @@ q4kblk:
 	KCHUNK(192, 224, 192, 224)         \
 	ACCUMULATE(Y3, X5, Y5, acc)
 
-// func rowsQ5_KAVX2(dst *float32, npairs int, w *byte, stride int, xqs *int8, xd *float32, xbs *int16, nb int, w2off int, d2off int)
+// func rowsQ5_KAVX2(dst *float32, npairs int, w *byte, stride int, xqs *int8, xd *float32, xs unsafe.Pointer, nb int, w2off int, d2off int)
 TEXT ·rowsQ5_KAVX2(SB), NOSPLIT, $0-80
 	PAIRSTART
 	BROADCASTBYTE($0x0f0f0f0f, X14, Y14)
@@ -465,7 +704,7 @@ q5kblk:
 	ADDQ       $176, R8
 	ADDQ       $256, R11
 	ADDQ       $4, R12
-	ADDQ       $32, R13
+	ADDQ       $16, R13
 	DECQ       CX
 	JNZ        q5kblk
 
@@ -537,7 +776,7 @@ q5kblk:
 	HALFSCALE(208(base), (R12), X5) \
 	ACCUMULATE(Y3, X5, Y5, acc)
 
-// func rowsQ6_KAVX2(dst *float32, npairs int, w *byte, stride int, xqs *int8, xd *float32, xbs *int16, nb int, w2off int, d2off int)
+// func rowsQ6_KAVX2(dst *float32, npairs int, w *byte, stride int, xqs *int8, xd *float32, xs unsafe.Pointer, nb int, w2off int, d2off int)
 TEXT ·rowsQ6_KAVX2(SB), NOSPLIT, $0-80
 	PAIRSTART
 	BROADCASTBYTE($0x0f0f0f0f, X14, Y14)
@@ -711,19 +950,19 @@ DATA permq8<>+16(SB)/8, $0x0000000600000002
 DATA permq8<>+24(SB)/8, $0x0000000700000003
 GLOBL permq8<>(SB), RODATA|NOPTR, $32
 
-// func quantizeActAVX2(x *float32, nb int, block int, qs *int8, d *float32, bsums *int16)
+// func quantizeActAVX2(x *float32, nb int, block int, qs *int8, d *float32, sums *int16)
 // Quantises nb blocks of block float32 values (block a positive multiple of
 // 32) at x to int8 at qs with one scale per block at d, exactly as
 // quantizeBlock does in Go: amax = max|x|, d = amax/127, q = round-to-even
-// of x·(127/amax) (0 when amax is 0). Unless bsums is nil it also stores the
-// sum of every 16 values there.
+// of x·(127/amax) (0 when amax is 0). Unless sums is nil it also stores the
+// sum of every 32 values there.
 TEXT ·quantizeActAVX2(SB), NOSPLIT, $0-48
 	MOVQ         x+0(FP), SI
 	MOVQ         nb+8(FP), CX
 	MOVQ         block+16(FP), R8
 	MOVQ         qs+24(FP), DI
 	MOVQ         d+32(FP), DX
-	MOVQ         bsums+40(FP), R10
+	MOVQ         sums+40(FP), R10
 	MOVL         $0x01010101, AX
 	VMOVD        AX, X12
 	VPBROADCASTD X12, Y12
@@ -783,16 +1022,15 @@ qaloop:
 	VMOVDQU   Y4, (DI)
 	TESTQ     R10, R10
 	JZ        qanosums
-	VPMADDUBSW Y4, Y12, Y5
-	VPMADDWD   Y11, Y5, Y5
-	VPHADDD    Y5, Y5, Y5
-	VPHADDD    Y5, Y5, Y5
-	VMOVD      X5, AX
-	MOVW       AX, (R10)
-	VEXTRACTI128 $1, Y5, X5
-	VMOVD      X5, AX
-	MOVW       AX, 2(R10)
-	ADDQ       $4, R10
+	VPMADDUBSW   Y4, Y12, Y5
+	VPMADDWD     Y11, Y5, Y5
+	VEXTRACTI128 $1, Y5, X6
+	VPADDD       X6, X5, X5
+	VPHADDD      X5, X5, X5
+	VPHADDD      X5, X5, X5
+	VMOVD        X5, AX
+	MOVW         AX, (R10)
+	ADDQ         $2, R10
 
 qanosums:
 	ADDQ      $128, R9

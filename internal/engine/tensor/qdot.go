@@ -8,11 +8,15 @@ import (
 // This file holds the integer dot-product kernels of the block types, in
 // portable Go. As in ggml, a matrix×vector product with block-quantised
 // weights first quantises the activation vector, once, to 8-bit blocks: to
-// Q8_0-like blocks of 32 for Q8_0 and Q4_0 weights, to Q8_K-like blocks of
-// 256 (with the sums of each 16 values) for K-quant weights. The only
+// Q8_0-like blocks of 32 for Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 and IQ4_NL
+// weights, to Q8_K-like blocks of 256 for K-quant weights. The only
 // difference from ggml's q8_0 and q8_K activations is the scale: a float32
 // d = max|x|/127 per block (ggml's q8_0 rounds d to binary16), so the values
-// lie in [−127, 127].
+// lie in [−127, 127]. Weight types with a per-block offset (Q4_K, Q5_K,
+// Q4_1, Q5_1) also need the sum of each 32 activation values; those are
+// computed once per product, by the quantiser, not once per row (for the
+// blocks of 32 the quantiser also multiplies each sum by its block's scale,
+// as ggml's q8_1 stores it).
 //
 // A weight row's dot product with such a vector is then exact integer
 // arithmetic inside each block followed by a few float32 operations per
@@ -24,7 +28,9 @@ import (
 //     of the elements 32g+4i .. 32g+4i+3 of every 32-element group g of the
 //     block, each multiplied by its sub-block scale where the type has one
 //     (the eight 32-bit lanes of a 256-bit register after VPMADDUBSW and
-//     VPMADDWD).
+//     VPMADDWD). For the types whose 32 values are stored as 16 bytes of
+//     nibbles (Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL), element j < 16 is the low
+//     nibble of byte j and element j+16 its high nibble.
 //   - The block's combined scale s = d_w·d_x is one float32 product; each
 //     lane's accumulator gets acc[i] += float32(s·float32(lane[i])), the
 //     product rounded before the sum (no fused multiply-add).
@@ -32,8 +38,14 @@ import (
 //     lane i = m[2i]·S[2i] + m[2i+1]·S[2i+1] with S[j] the sum of
 //     sub-block j's activations, accumulated in four float32 lanes as
 //     accm[i] += float32(dmin_w·d_x · float32(lane i)).
+//   - Q4_1 and Q5_1 have an offset term: one float32 accumulator gets
+//     accm += float32(m_w·s_x) per block, where s_x = float32(d_x·float32(S))
+//     is the block's activation sum S times its scale, computed by the
+//     quantiser.
 //   - At the end of the row, h[i] = acc[i]+acc[i+4], then
-//     (h[0]+h[2]) + (h[1]+h[3]), minus (accm[0]+accm[2]) + (accm[1]+accm[3]).
+//     (h[0]+h[2]) + (h[1]+h[3]); Q4_K and Q5_K subtract
+//     (accm[0]+accm[2]) + (accm[1]+accm[3]) from that, Q4_1 and Q5_1 add
+//     accm to it.
 //
 // The explicit float32 conversions are what keep the Go compiler from fusing
 // a product and a sum into one multiply-add on architectures that have one,
@@ -41,39 +53,46 @@ import (
 
 // qact is an activation vector (or several, one after another) quantised
 // for the integer kernels: values qs in [−127, 127], one float32 scale d per
-// block of 32 or 256 values, and for blocks of 256 the sum of every 16
-// values in bsums.
+// block of 32 or 256 values and, when the weights need them, the sum of
+// every 32 values in sums and, for blocks of 32, s[b] = d[b]·sums[b].
 type qact struct {
-	qs    []int8
-	d     []float32
-	bsums []int16
+	qs   []int8
+	d    []float32
+	sums []int16
+	s    []float32
 }
 
 // quantize quantises x in blocks of block (32 or 256) elements into a,
-// reusing a's memory where it is large enough.
-func (a *qact) quantize(x []float32, block int) {
+// reusing a's memory where it is large enough; with sums it also fills
+// a.sums and (for blocks of 32) a.s.
+func (a *qact) quantize(x []float32, block int, sums bool) {
 	n := len(x)
 	nb := n / block
 	a.qs = grow(a.qs, n)
 	a.d = grow(a.d, nb)
-	if block == qk {
-		a.bsums = grow(a.bsums, n/16)
-	} else {
-		a.bsums = a.bsums[:0]
+	a.sums, a.s = a.sums[:0], a.s[:0]
+	if sums {
+		a.sums = grow(a.sums, n/32)
 	}
 	if nb > 0 && useSIMD {
-		quantizeActSIMD(x[:nb*block], block, a.qs, a.d, a.bsums)
-		return
-	}
-	for b := range nb {
-		quantizeBlock(x[b*block:(b+1)*block], a.qs[b*block:(b+1)*block], &a.d[b])
-	}
-	for g := range len(a.bsums) {
-		var s int16
-		for _, v := range a.qs[16*g : 16*g+16] {
-			s += int16(v)
+		quantizeActSIMD(x[:nb*block], block, a.qs, a.d, a.sums)
+	} else {
+		for b := range nb {
+			quantizeBlock(x[b*block:(b+1)*block], a.qs[b*block:(b+1)*block], &a.d[b])
 		}
-		a.bsums[g] = s
+		for g := range len(a.sums) {
+			var s int16
+			for _, v := range a.qs[32*g : 32*g+32] {
+				s += int16(v)
+			}
+			a.sums[g] = s
+		}
+	}
+	if sums && block == 32 {
+		a.s = grow(a.s, nb)
+		for b := range nb {
+			a.s[b] = a.d[b] * float32(a.sums[b])
+		}
 	}
 }
 
@@ -113,8 +132,11 @@ const (
 // row returns the part of a that belongs to input row t of cols elements.
 func (a *qact) row(t, cols, block int) qact {
 	r := qact{qs: a.qs[t*cols : (t+1)*cols], d: a.d[t*cols/block : (t+1)*cols/block]}
-	if len(a.bsums) > 0 {
-		r.bsums = a.bsums[t*cols/16 : (t+1)*cols/16]
+	if len(a.sums) > 0 {
+		r.sums = a.sums[t*cols/32 : (t+1)*cols/32]
+	}
+	if len(a.s) > 0 {
+		r.s = a.s[t*cols/32 : (t+1)*cols/32]
 	}
 	return r
 }
@@ -130,11 +152,20 @@ func grow[T any](s []T, n int) []T {
 // bytes each, w holding exactly those rows.
 type rowsFunc func(dst []float32, w []byte, rowBytes int, x *qact)
 
+// pairsFunc computes two runs of len(dstA) rows each: dstA[r] = (row r of
+// wA)·x and dstB[r] = (row r of wB)·x, wA and wB each holding at least
+// len(dstA) rows of rowBytes bytes. The SIMD kernels compute the two runs
+// together, streaming two distant parts of a matrix at once; dstB and wB
+// may be dstA and wA (one row computed alone).
+type pairsFunc func(dstA, dstB []float32, wA, wB []byte, rowBytes int, x *qact)
+
 // qkernel is the dot-product kernel set of one block type.
 type qkernel struct {
-	block  int      // activation block: 32 (Q8_0-like) or 256 (Q8_K-like)
-	goRows rowsFunc // portable kernel
-	simd   rowsFunc // AVX2 kernel, nil where there is none
+	block     int       // activation block: 32 (Q8_0-like) or 256 (Q8_K-like)
+	sums      bool      // whether the kernels need the activation sums
+	goRows    rowsFunc  // portable kernel
+	simd      rowsFunc  // AVX2 kernel, nil where there is none
+	simdPairs pairsFunc // the AVX2 kernel on two runs, nil where there is none
 }
 
 // rows returns the kernel in use for k.
@@ -145,19 +176,38 @@ func (k *qkernel) rows() rowsFunc {
 	return k.goRows
 }
 
+// pairs returns the two-run kernel in use for k.
+func (k *qkernel) pairs() pairsFunc {
+	if useSIMD && k.simdPairs != nil {
+		return k.simdPairs
+	}
+	rows := k.goRows
+	return func(dstA, dstB []float32, wA, wB []byte, rowBytes int, x *qact) {
+		n := len(dstA)
+		rows(dstA, wA[:n*rowBytes], rowBytes, x)
+		if &dstB[0] != &dstA[0] {
+			rows(dstB[:n], wB[:n*rowBytes], rowBytes, x)
+		}
+	}
+}
+
 // qkernels maps each block type to its kernels; simdKernels (per
 // architecture) fills in the SIMD ones.
 var qkernels = func() map[DType]*qkernel {
 	m := map[DType]*qkernel{
-		Q8_0: {block: 32, goRows: rowsQ8_0Go},
-		Q4_0: {block: 32, goRows: rowsQ4_0Go},
-		Q4_K: {block: qk, goRows: rowsQ4_KGo},
-		Q5_K: {block: qk, goRows: rowsQ5_KGo},
-		Q6_K: {block: qk, goRows: rowsQ6_KGo},
-		Q8_K: {block: qk, goRows: rowsQ8_KGo},
+		Q8_0:   {block: 32, goRows: rowsQ8_0Go},
+		Q4_0:   {block: 32, goRows: rowsQ4_0Go},
+		Q4_1:   {block: 32, sums: true, goRows: rowsQ4_1Go},
+		Q5_0:   {block: 32, goRows: rowsQ5_0Go},
+		Q5_1:   {block: 32, sums: true, goRows: rowsQ5_1Go},
+		IQ4_NL: {block: 32, goRows: rowsIQ4NLGo},
+		Q4_K:   {block: qk, sums: true, goRows: rowsQ4_KGo},
+		Q5_K:   {block: qk, sums: true, goRows: rowsQ5_KGo},
+		Q6_K:   {block: qk, goRows: rowsQ6_KGo},
+		Q8_K:   {block: qk, goRows: rowsQ8_KGo},
 	}
 	for t, f := range simdKernels {
-		m[t].simd = f
+		m[t].simd, m[t].simdPairs = f.rows, f.pairs
 	}
 	return m
 }()
@@ -240,15 +290,105 @@ func rowsQ4_0Go(dst []float32, w []byte, rowBytes int, x *qact) {
 	}
 }
 
+// nibbleLanes returns the eight lane sums of a block of 32 4-bit values,
+// element j < 16 the low nibble of byte j and element j+16 its high nibble,
+// with (five) bit j of qh as the fifth bit of element j, each mapped to its
+// integer level by lv, times the activations x.
+func nibbleLanes(qs []byte, qh uint32, five bool, lv *[32]int32, x []int8) (l [8]int32) {
+	qs, x = qs[:16], x[:32]
+	for i := range 4 {
+		var lo, hi [4]int32
+		for k := range 4 {
+			j := 4*i + k
+			a, b := qs[j]&15, qs[j]>>4
+			if five {
+				a |= byte(qh>>j&1) << 4
+				b |= byte(qh>>(j+16)&1) << 4
+			}
+			lo[k], hi[k] = lv[a&31], lv[b&31]
+		}
+		l[i] = dot4(lo, x[4*i:])
+		l[i+4] = dot4(hi, x[16+4*i:])
+	}
+	return l
+}
+
+// Integer levels of the stored 4- or 5-bit values of the nibble types.
+var (
+	levelsUnsigned = func() (l [32]int32) { // Q4_1, Q5_1
+		for i := range l {
+			l[i] = int32(i)
+		}
+		return l
+	}()
+	levelsQ5_0 = func() (l [32]int32) {
+		for i := range l {
+			l[i] = int32(i) - 16
+		}
+		return l
+	}()
+	levelsIQ4NL = func() (l [32]int32) {
+		for i, v := range iq4nlValues {
+			l[i] = int32(v)
+		}
+		return l
+	}()
+)
+
+// rows32 is the portable kernel of the blocks of 32 stored as nibbles:
+// Q4_1 and Q5_1 (with an offset, using the activation sums), Q5_0 and
+// IQ4_NL; lv maps a stored value to the weight's integer level.
+func rows32(dst []float32, w []byte, rowBytes int, x *qact, t DType, lv *[32]int32) {
+	nb := len(x.d)
+	bs := t.TypeSize()
+	offset, five := t == Q4_1 || t == Q5_1, t == Q5_0 || t == Q5_1
+	for r := range dst {
+		row := w[r*rowBytes : (r+1)*rowBytes]
+		var acc lanes8
+		var accm float32
+		for b := range nb {
+			blk := row[b*bs : (b+1)*bs]
+			s := half(blk) * x.d[b]
+			o := 2 // the offset of qh or qs
+			if offset {
+				accm += float32(half(blk[2:]) * x.s[b])
+				o = 4
+			}
+			var qh uint32
+			if five {
+				qh = binary.LittleEndian.Uint32(blk[o:])
+				o += 4
+			}
+			l := nibbleLanes(blk[o:o+16], qh, five, lv, x.qs[b*32:b*32+32])
+			acc.add(s, &l)
+		}
+		dst[r] = acc.sum() + accm
+	}
+}
+
+func rowsQ4_1Go(dst []float32, w []byte, rowBytes int, x *qact) {
+	rows32(dst, w, rowBytes, x, Q4_1, &levelsUnsigned)
+}
+
+func rowsQ5_1Go(dst []float32, w []byte, rowBytes int, x *qact) {
+	rows32(dst, w, rowBytes, x, Q5_1, &levelsUnsigned)
+}
+
+func rowsQ5_0Go(dst []float32, w []byte, rowBytes int, x *qact) {
+	rows32(dst, w, rowBytes, x, Q5_0, &levelsQ5_0)
+}
+
+func rowsIQ4NLGo(dst []float32, w []byte, rowBytes int, x *qact) {
+	rows32(dst, w, rowBytes, x, IQ4_NL, &levelsIQ4NL)
+}
+
 // kMins returns the four lanes of the mins term of a Q4_K or Q5_K block:
 // lane i is m[2i]·s[2i] + m[2i+1]·s[2i+1], where s[j] is the sum of the 32
 // activations of sub-block j.
-func kMins(mn *[8]uint8, bsums []int16) (l [4]int32) {
-	bsums = bsums[:16]
+func kMins(mn *[8]uint8, sums []int16) (l [4]int32) {
+	sums = sums[:8]
 	for i := range 4 {
-		for j := 2 * i; j < 2*i+2; j++ {
-			l[i] += int32(mn[j]) * (int32(bsums[2*j]) + int32(bsums[2*j+1]))
-		}
+		l[i] = int32(mn[2*i])*int32(sums[2*i]) + int32(mn[2*i+1])*int32(sums[2*i+1])
 	}
 	return l
 }
@@ -269,7 +409,7 @@ func rowsQ45K(dst []float32, w []byte, rowBytes int, x *qact, five bool) {
 			xd := x.d[b]
 			s, sm := half(blk)*xd, half(blk[2:])*xd
 			sc, mn := kScales(blk[4:16])
-			ml := kMins(&mn, x.bsums[16*b:])
+			ml := kMins(&mn, x.sums[8*b:])
 			m0 += float32(sm * float32(ml[0]))
 			m1 += float32(sm * float32(ml[1]))
 			m2 += float32(sm * float32(ml[2]))

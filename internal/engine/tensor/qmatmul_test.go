@@ -71,7 +71,7 @@ func testMatVecBlockType(t *testing.T, r *rand.Rand, typ DType, rows, cols int) 
 	}
 	k := qkernels[typ]
 	var xq qact
-	xq.quantize(x, k.block)
+	xq.quantize(x, k.block, k.sums)
 
 	saved := useSIMD
 	defer func() { useSIMD = saved }()
@@ -169,7 +169,7 @@ func TestBlockKernelsGoVersusSIMD(t *testing.T) {
 					}
 				}
 				var xq qact
-				xq.quantize(x, k.block)
+				xq.quantize(x, k.block, k.sums)
 				g, s := make([]float32, rows), make([]float32, rows)
 				k.goRows(g, w.Data, w.rowBytes(), &xq)
 				k.simd(s, w.Data, w.rowBytes(), &xq)
@@ -235,8 +235,9 @@ func TestMatVecRejectsUnsupported(t *testing.T) {
 
 // TestQuantizeActivations checks the activation quantiser of each kernel
 // set against a float64 model of it (d = max|x|/127, q = x/d rounded to
-// nearest, ties to even; exact ties included) and, where there are SIMD
-// kernels, that both sets give the same bytes, scales and sums.
+// nearest, ties to even; exact ties included), its sums of every 32 values
+// and, for blocks of 32, their products with the scales, and, where there
+// are SIMD kernels, that both sets give the same bytes, scales and sums.
 func TestQuantizeActivations(t *testing.T) {
 	r := rand.New(rand.NewPCG(47, 48))
 	x := randVec(r, 1024)
@@ -248,52 +249,107 @@ func TestQuantizeActivations(t *testing.T) {
 	for i := 65; i < 96; i++ {
 		x[i] = 0
 	}
+	for i := 512; i < 544; i++ {
+		x[i] = -1 // a block of 32 whose sum is -4064, the most negative
+	}
 	saved := useSIMD
 	defer func() { useSIMD = saved }()
 	for _, block := range []int{32, 256} {
-		var got []qact
-		for _, simd := range []bool{false, true} {
-			if simd && !saved {
-				continue
-			}
-			useSIMD = simd
-			var a qact
-			a.quantize(x, block)
-			got = append(got, a)
-			for b := range len(x) / block {
-				var amax float32
-				for _, v := range x[b*block : (b+1)*block] {
-					amax = max(amax, abs32(v))
+		for _, sums := range []bool{false, true} {
+			var got []qact
+			for _, simd := range []bool{false, true} {
+				if simd && !saved {
+					continue
 				}
-				if a.d[b] != amax/127 {
-					t.Fatalf("simd=%v block %d of %d: scale %g, want %g", simd, b, block, a.d[b], amax/127)
-				}
-				for i := b * block; i < (b+1)*block; i++ {
-					want := 0.0
-					if amax > 0 {
-						want = math.RoundToEven(float64(x[i] * (127 / amax)))
+				useSIMD = simd
+				var a qact
+				a.quantize(x, block, sums)
+				got = append(got, a)
+				for b := range len(x) / block {
+					var amax float32
+					for _, v := range x[b*block : (b+1)*block] {
+						amax = max(amax, abs32(v))
 					}
-					if float64(a.qs[i]) != want {
-						t.Fatalf("simd=%v element %d (%g): %d, want %g", simd, i, x[i], a.qs[i], want)
+					if a.d[b] != amax/127 {
+						t.Fatalf("simd=%v block %d of %d: scale %g, want %g", simd, b, block, a.d[b], amax/127)
+					}
+					for i := b * block; i < (b+1)*block; i++ {
+						want := 0.0
+						if amax > 0 {
+							want = math.RoundToEven(float64(x[i] * (127 / amax)))
+						}
+						if float64(a.qs[i]) != want {
+							t.Fatalf("simd=%v element %d (%g): %d, want %g", simd, i, x[i], a.qs[i], want)
+						}
+					}
+				}
+				wantSums, wantS := 0, 0
+				if sums {
+					wantSums = len(x) / 32
+					if block == 32 {
+						wantS = len(x) / 32
+					}
+				}
+				if len(a.sums) != wantSums || len(a.s) != wantS {
+					t.Fatalf("simd=%v block %d sums=%v: %d sums and %d scaled sums, want %d and %d", simd, block, sums, len(a.sums), len(a.s), wantSums, wantS)
+				}
+				for g := range len(a.sums) {
+					var s int
+					for _, v := range a.qs[32*g : 32*g+32] {
+						s += int(v)
+					}
+					if int(a.sums[g]) != s {
+						t.Fatalf("simd=%v block %d: sums[%d] = %d, want %d", simd, block, g, a.sums[g], s)
+					}
+					if len(a.s) > 0 && a.s[g] != a.d[g]*float32(s) {
+						t.Fatalf("simd=%v: s[%d] = %g, want %g", simd, g, a.s[g], a.d[g]*float32(s))
 					}
 				}
 			}
-			for g := range len(a.bsums) {
-				var s int16
-				for _, v := range a.qs[16*g : 16*g+16] {
-					s += int16(v)
+			if len(got) == 2 {
+				if diff := cmp.Diff(got[0], got[1], cmp.AllowUnexported(qact{})); diff != "" {
+					t.Errorf("block %d: Go and SIMD quantisers differ (-go +simd):\n%s", block, diff)
 				}
-				if a.bsums[g] != s {
-					t.Fatalf("simd=%v block %d: bsums[%d] = %d, want %d", simd, block, g, a.bsums[g], s)
-				}
-			}
-			if block == 256 && len(a.bsums) != len(x)/16 {
-				t.Fatalf("simd=%v: %d bsums, want %d", simd, len(a.bsums), len(x)/16)
 			}
 		}
-		if len(got) == 2 {
-			if diff := cmp.Diff(got[0], got[1], cmp.AllowUnexported(qact{})); diff != "" {
-				t.Errorf("block %d: Go and SIMD quantisers differ (-go +simd):\n%s", block, diff)
+	}
+}
+
+// TestMatVecRuns checks that MatVec and MatVecMulti compute every row, and
+// exactly as the type's kernel computes it alone, for row counts around the
+// boundaries of runs and pieces (odd rows, runs shorter than a piece, many
+// pieces) and thread counts up to more than the rows.
+func TestMatVecRuns(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, typ := range []DType{Q8_0, Q4_1, Q4_K} {
+		k := qkernels[typ]
+		cols := 256
+		for _, rows := range []int{1, 2, 3, 15, 16, 17, 33, 64, 131, 1000} {
+			w := randMatrixOf(t, r, typ, rows, cols)
+			w2 := randMatrixOf(t, r, typ, rows+5, cols)
+			x := randVec(r, cols)
+			var xq qact
+			xq.quantize(x, k.block, k.sums)
+			want := make([]float32, rows)
+			k.rows()(want, w.Data, w.rowBytes(), &xq)
+			want2 := make([]float32, rows+5)
+			k.rows()(want2, w2.Data, w2.rowBytes(), &xq)
+			for _, threads := range []int{1, 2, 3, 5, 8} {
+				p := NewPool(threads)
+				got := make([]float32, rows)
+				for i := range got {
+					got[i] = float32(math.NaN())
+				}
+				MatVec(p, got, w, x)
+				got2 := make([]float32, rows+5)
+				MatVecMulti(p, [][]float32{got, got2}, []*Matrix{w, w2}, x)
+				for _, c := range []struct{ got, want []float32 }{{got, want}, {got2, want2}} {
+					for i := range c.want {
+						if math.Float32bits(c.got[i]) != math.Float32bits(c.want[i]) {
+							t.Fatalf("%s %d rows, %d threads: row %d = %g, want %g", typ, len(c.want), threads, i, c.got[i], c.want[i])
+						}
+					}
+				}
 			}
 		}
 	}
@@ -304,7 +360,10 @@ func TestQuantizeActivations(t *testing.T) {
 // mix of K-quant types (one activation format) and a mix that needs two.
 func TestMatVecMultiEqualsMatVec(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
-	for _, types := range [][]DType{{Q8_0, Q8_0, Q8_0}, {Q4_K, Q4_K, Q6_K}, {Q4_K, Q8_0}, {F32, F16}} {
+	for _, types := range [][]DType{
+		{Q8_0, Q8_0, Q8_0}, {Q4_K, Q4_K, Q6_K}, {Q4_K, Q8_0}, {F32, F16},
+		{Q4_1, Q8_0, Q5_0}, {IQ4_NL, Q5_1, Q4_0}, {Q5_1, Q4_K}, {Q6_K, Q8_K, Q5_K},
+	} {
 		ws := make([]*Matrix, len(types))
 		dsts, want := make([][]float32, len(types)), make([][]float32, len(types))
 		for i, typ := range types {

@@ -18,6 +18,16 @@ import (
 //	      y[i] = d·qs[i].
 //	Q4_0  32 elements in 18 bytes: d half, qs[16] nibbles.
 //	      y[j] = d·((qs[j]&15)−8), y[j+16] = d·((qs[j]>>4)−8), j < 16.
+//	Q4_1  32 elements in 20 bytes: d half, m half, qs[16] nibbles (as
+//	      Q4_0). y[j] = d·q + m with q the nibble (0..15).
+//	Q5_0  32 elements in 22 bytes: d half, qh[4], qs[16] nibbles. qh is a
+//	      little-endian uint32 whose bit j is the fifth bit of element j;
+//	      the nibbles are ordered as Q4_0's. y[j] = d·(q−16), q in 0..31.
+//	Q5_1  32 elements in 24 bytes: d half, m half, qh[4], qs[16], as Q5_0
+//	      without the offset: y[j] = d·q + m, q in 0..31.
+//	IQ4_NL 32 elements in 18 bytes: d half, qs[16] 4-bit indices (ordered
+//	      as Q4_0's nibbles) into the non-linear table iq4nlValues:
+//	      y[j] = d·iq4nlValues[q].
 //	Q4_K  256 elements in 144 bytes: d half, dmin half, scales[12] (eight
 //	      6-bit scales sc and eight 6-bit mins m, packed as below), qs[128].
 //	      Sub-block j (32 elements) is y = d·sc[j]·q − dmin·m[j]; in each
@@ -45,12 +55,20 @@ const (
 	qk     = 256
 	q8_0B  = 34
 	q4_0B  = 18
+	q4_1B  = 20
+	q5_0B  = 22
+	q5_1B  = 24
+	iq4nlB = 18
 	q4_KB  = 144
 	q5_KB  = 176
 	q6_KB  = 210
 	q8_KB  = 292
 	qkHalf = qk / 2
 )
+
+// iq4nlValues is IQ4_NL's table of the 16 levels a 4-bit index stands for
+// (ggml's kvalues_iq4nl).
+var iq4nlValues = [16]int8{-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113}
 
 // Dequantize converts the elements of src, stored as t, into dst: it
 // decodes len(dst) elements, which must be a whole number of t's blocks,
@@ -99,6 +117,11 @@ func Dequantize(t DType, src []byte, dst []float32) error {
 				y[j] = d * float32(int(q&15)-8)
 				y[j+16] = d * float32(int(q>>4)-8)
 			}
+		}
+	case Q4_1, Q5_0, Q5_1, IQ4_NL:
+		ts := t.TypeSize()
+		for b := range len(dst) / 32 {
+			dequantize32(t, src[b*ts:(b+1)*ts], (*[32]float32)(dst[b*32:b*32+32]))
 		}
 	case Q4_K, Q5_K:
 		bs := q4_KB
@@ -166,6 +189,44 @@ func Dequantize(t DType, src []byte, dst []float32) error {
 	return nil
 }
 
+// dequantize32 decodes one block of 32 elements of Q4_1, Q5_0, Q5_1 or
+// IQ4_NL. As everywhere in Dequantize, each product is rounded before it is
+// added (d·q + m is never fused).
+func dequantize32(t DType, blk []byte, y *[32]float32) {
+	d := half(blk)
+	switch t {
+	case Q4_1:
+		m := half(blk[2:])
+		for j, q := range blk[4:20] {
+			y[j] = float32(d*float32(q&15)) + m
+			y[j+16] = float32(d*float32(q>>4)) + m
+		}
+	case Q5_0, Q5_1:
+		var m float32
+		qh, qs := blk[2:6], blk[6:22]
+		if t == Q5_1 {
+			m, qh, qs = half(blk[2:]), blk[4:8], blk[8:24]
+		}
+		h := binary.LittleEndian.Uint32(qh)
+		for j, q := range qs {
+			q0 := int(q&15) | int(h>>j&1)<<4
+			q1 := int(q>>4) | int(h>>(j+16)&1)<<4
+			if t == Q5_0 {
+				y[j] = d * float32(q0-16)
+				y[j+16] = d * float32(q1-16)
+			} else {
+				y[j] = float32(d*float32(q0)) + m
+				y[j+16] = float32(d*float32(q1)) + m
+			}
+		}
+	case IQ4_NL:
+		for j, q := range blk[2:18] {
+			y[j] = d * float32(iq4nlValues[q&15])
+			y[j+16] = d * float32(iq4nlValues[q>>4])
+		}
+	}
+}
+
 // half returns the binary16 number in the first two bytes of b.
 func half(b []byte) float32 { return F16ToFloat32(uint16(b[0]) | uint16(b[1])<<8) }
 
@@ -196,6 +257,14 @@ func kScales(q []byte) (sc, mn [8]uint8) {
 //   - Q8_0: d = max|x|/127 per block of 32 (as ggml).
 //   - Q4_0: d = −x/8 for the x of largest magnitude (as ggml), so that
 //     element maps to −8 and its opposite is clamped to 7.
+//   - Q5_0: likewise d = −x/16 (levels −16..15).
+//   - Q4_1, Q5_1: m = min x (as ggml), rounded to binary16, then
+//     d = (max x − m)/15 (or /31), and q = (x−m)/d rounded and clamped to
+//     0..15 (0..31); ggml computes d from the unrounded min.
+//   - IQ4_NL: the element of largest magnitude, v, is mapped either to the
+//     table's −127 (d = −v/127) or to its 113 (d = v/113), whichever gives
+//     the block the smaller squared error, and every element to the table
+//     level nearest x/d. ggml searches more scales and weights the error.
 //   - Q8_K: d = max|x|/127 in float32 (ggml uses −128/max), bsums filled.
 //   - Q4_K, Q5_K: each sub-block of 32 gets the min min(0, min x) and the
 //     step covering its range; the mins and steps are quantised to 6 bits
@@ -250,6 +319,14 @@ func Quantize(t DType, src []float32) ([]byte, error) {
 			err = quantizeQ8_0(x, blk)
 		case Q4_0:
 			err = quantizeQ4_0(x, blk)
+		case Q5_0:
+			err = quantizeQ5_0(x, blk)
+		case Q4_1:
+			err = quantizeQ1(x, blk, 15)
+		case Q5_1:
+			err = quantizeQ1(x, blk, 31)
+		case IQ4_NL:
+			err = quantizeIQ4NL(x, blk)
 		case Q4_K:
 			err = quantizeQ45K(x, blk, false)
 		case Q5_K:
@@ -329,6 +406,119 @@ func quantizeQ4_0(x []float32, blk []byte) error {
 		blk[2+j] = byte(q0 | q1<<4)
 	}
 	return nil
+}
+
+func quantizeQ5_0(x []float32, blk []byte) error {
+	var vmax float32
+	for _, v := range x {
+		if abs32(v) > abs32(vmax) {
+			vmax = v
+		}
+	}
+	d, err := putHalf(blk, vmax/-16)
+	if err != nil {
+		return err
+	}
+	var h uint32
+	for j := range 16 {
+		q0, q1 := 16, 16
+		if d != 0 {
+			q0 = roundClamp(x[j]/d+16, 0, 31)
+			q1 = roundClamp(x[j+16]/d+16, 0, 31)
+		}
+		blk[6+j] = byte(q0&15 | (q1&15)<<4)
+		h |= uint32(q0>>4)<<j | uint32(q1>>4)<<(j+16)
+	}
+	binary.LittleEndian.PutUint32(blk[2:], h)
+	return nil
+}
+
+// quantizeQ1 fills a Q4_1 block (nmax 15) or a Q5_1 block (nmax 31).
+func quantizeQ1(x []float32, blk []byte, nmax int) error {
+	lo, hi := x[0], x[0]
+	for _, v := range x {
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	m, err := putHalf(blk[2:], lo)
+	if err != nil {
+		return err
+	}
+	d, err := putHalf(blk, max(0, hi-m)/float32(nmax))
+	if err != nil {
+		return err
+	}
+	var q [32]int
+	for i, v := range x {
+		if d != 0 {
+			q[i] = roundClamp((v-m)/d, 0, nmax)
+		}
+	}
+	qs := blk[4:20]
+	if nmax == 31 {
+		var h uint32
+		for j := range 32 {
+			h |= uint32(q[j]>>4) << j
+		}
+		binary.LittleEndian.PutUint32(blk[4:], h)
+		qs = blk[8:24]
+	}
+	for j := range 16 {
+		qs[j] = byte(q[j]&15 | (q[j+16]&15)<<4)
+	}
+	return nil
+}
+
+// quantizeIQ4NL fills an IQ4_NL block.
+func quantizeIQ4NL(x []float32, blk []byte) error {
+	var vmax float32
+	for _, v := range x {
+		if abs32(v) > abs32(vmax) {
+			vmax = v
+		}
+	}
+	bestErr, found := math.Inf(1), false
+	var err error
+	for _, level := range []float32{-127, 113} {
+		var scale [2]byte
+		var d float32
+		if d, err = putHalf(scale[:], vmax/level); err != nil {
+			continue
+		}
+		var idx [32]byte
+		var e float64
+		for i, v := range x {
+			var t float32
+			if d != 0 {
+				t = v / d
+			}
+			idx[i] = nearestIQ4NL(t)
+			y := d * float32(iq4nlValues[idx[i]])
+			e += float64(v-y) * float64(v-y)
+		}
+		if !found || e < bestErr {
+			bestErr, found = e, true
+			blk[0], blk[1] = scale[0], scale[1]
+			for j := range 16 {
+				blk[2+j] = idx[j] | idx[j+16]<<4
+			}
+		}
+	}
+	if !found {
+		return err
+	}
+	return nil
+}
+
+// nearestIQ4NL returns the index of the IQ4_NL level nearest v (the lower
+// one on a tie).
+func nearestIQ4NL(v float32) byte {
+	best, bestD := 0, float32(math.Inf(1))
+	for i, l := range iq4nlValues {
+		if d := abs32(v - float32(l)); d < bestD {
+			best, bestD = i, d
+		}
+	}
+	return byte(best)
 }
 
 func quantizeQ8K(x []float32, blk []byte) {

@@ -67,6 +67,55 @@ func refDequantize(t DType, src []byte, n int) (y, mag []float32) {
 				y[32*i+j+16] = float32(x1) * d
 			}
 		}
+	case Q4_1:
+		for i := range n / 32 {
+			x := src[20*i:]
+			d, m := refHalf(x, 0), refHalf(x, 2)
+			for j := range 16 {
+				x0 := int(x[4+j] & 0x0F)
+				x1 := int(x[4+j] >> 4)
+				y[32*i+j] = float32(float32(x0)*d) + m
+				y[32*i+j+16] = float32(float32(x1)*d) + m
+				mag[32*i+j] = abs32(float32(x0)*d) + abs32(m)
+				mag[32*i+j+16] = abs32(float32(x1)*d) + abs32(m)
+			}
+		}
+	case Q5_0, Q5_1:
+		size, qhOff, qsOff := 22, 2, 6
+		if t == Q5_1 {
+			size, qhOff, qsOff = 24, 4, 8
+		}
+		for i := range n / 32 {
+			x := src[size*i:]
+			d := refHalf(x, 0)
+			qh := uint32(x[qhOff]) | uint32(x[qhOff+1])<<8 | uint32(x[qhOff+2])<<16 | uint32(x[qhOff+3])<<24
+			for j := range 16 {
+				xh0 := byte((qh>>uint(j))<<4) & 0x10
+				xh1 := byte(qh>>uint(j+12)) & 0x10
+				x0 := int((x[qsOff+j] & 0x0F) | xh0)
+				x1 := int((x[qsOff+j] >> 4) | xh1)
+				if t == Q5_0 {
+					y[32*i+j] = float32(x0-16) * d
+					y[32*i+j+16] = float32(x1-16) * d
+				} else {
+					m := refHalf(x, 2)
+					y[32*i+j] = float32(float32(x0)*d) + m
+					y[32*i+j+16] = float32(float32(x1)*d) + m
+					mag[32*i+j] = abs32(float32(x0)*d) + abs32(m)
+					mag[32*i+j+16] = abs32(float32(x1)*d) + abs32(m)
+				}
+			}
+		}
+	case IQ4_NL:
+		kvalues := [16]int8{-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113}
+		for i := range n / 32 {
+			x := src[18*i:]
+			d := refHalf(x, 0)
+			for j := range 16 {
+				y[32*i+j] = d * float32(kvalues[x[2+j]&0xf])
+				y[32*i+j+16] = d * float32(kvalues[x[2+j]>>4])
+			}
+		}
 	case Q4_K, Q5_K:
 		size := 144
 		if t == Q5_K {
@@ -158,10 +207,10 @@ func refDequantize(t DType, src []byte, n int) (y, mag []float32) {
 }
 
 // allTypes are the supported types, in test order.
-var allTypes = []DType{F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K, Q8_K}
+var allTypes = []DType{F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, Q4_K, Q5_K, Q6_K, Q8_K}
 
 // blockTypes are the supported block types.
-var blockTypes = []DType{Q8_0, Q4_0, Q4_K, Q5_K, Q6_K, Q8_K}
+var blockTypes = []DType{Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, Q4_K, Q5_K, Q6_K, Q8_K}
 
 // randScale returns binary16 bits of a random scale of either sign with
 // magnitude in [2^-10, 2^-4).
@@ -194,11 +243,11 @@ func randBlocks(r *rand.Rand, t DType, n int) []byte {
 			panic(err)
 		}
 		return q
-	case Q8_0, Q4_0:
+	case Q8_0, Q4_0, Q5_0, IQ4_NL:
 		for o := 0; o < len(b); o += t.TypeSize() {
 			put(o, randScale(r))
 		}
-	case Q4_K, Q5_K:
+	case Q4_1, Q5_1, Q4_K, Q5_K:
 		for o := 0; o < len(b); o += t.TypeSize() {
 			put(o, randScale(r))
 			put(o+2, randScale(r))
@@ -250,6 +299,7 @@ func TestDequantizeErrors(t *testing.T) {
 		dst  int
 	}{
 		{"unsupported type", Q2_K, 84, 256},
+		{"unsupported IQ type", IQ4_XS, 136, 256},
 		{"partial block", Q8_0, 34, 31},
 		{"short source", Q4_K, 143, 256},
 		{"long source", Q6_K, 211, 256},
@@ -267,7 +317,8 @@ func TestQuantizeErrors(t *testing.T) {
 		t    DType
 		src  []float32
 	}{
-		{"unsupported type", Q5_0, make([]float32, 32)},
+		{"unsupported type", IQ2_XXS, make([]float32, 256)},
+		{"unknown type", DType(99), make([]float32, 32)},
 		{"partial block", Q4_K, make([]float32, 255)},
 		{"NaN", Q8_0, append(make([]float32, 31), float32(math.NaN()))},
 		{"infinity", Q6_K, append(make([]float32, 255), float32(math.Inf(-1)))},
@@ -287,7 +338,15 @@ func TestQuantizeErrors(t *testing.T) {
 //   - Q8_0 and Q8_K: every element within half a step, max|x|/254 of its
 //     block of 32 or 256, times 1+2^-10 for Q8_0's binary16 scale.
 //   - Q4_0: every element within one step, max|x|/8 of its block (the
-//     element opposite the largest one is clamped from +8 to 7 steps).
+//     element opposite the largest one is clamped from +8 to 7 steps);
+//     Q5_0 likewise within max|x|/16.
+//   - Q4_1 and Q5_1: within half a step, (max−min)/15 or /31 of the block
+//     (see offsetTol).
+//   - IQ4_NL: within half the widest gap of the table that the scale
+//     spans: 14 levels at the end of its range from 113 to the 127 an
+//     element opposite the largest one may map to, so 14/127 of the block's
+//     max|x|; RMS error / RMS at most 0.10 (measured 0.080 with this
+//     seed: the table is coarser than ggml's searched scales make it).
 //   - K-quants, whose scales this package chooses by a simple search (see
 //     Quantize): the RMS error relative to the data's RMS at most 0.10 for
 //     Q4_K, 0.05 for Q5_K and 0.03 for Q6_K (measured 0.075, 0.036 and
@@ -308,6 +367,18 @@ func TestQuantizeRoundTrip(t *testing.T) {
 		}
 		return m
 	}
+	// offsetTol bounds the error of Q4_1 and Q5_1 (nmax levels): half a
+	// step, (max−min)/nmax/2 for the block of 32, or, for elements below the
+	// binary16 rounding of the block's min (clamped to level 0), that
+	// rounding, 2^-11·|min|; with room for the rounding of the step.
+	offsetTol := func(i, nmax int) float64 {
+		b := i / 32 * 32
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, v := range x[b : b+32] {
+			lo, hi = min(lo, float64(v)), max(hi, float64(v))
+		}
+		return max((hi-lo)/float64(2*nmax)*(1+math.Ldexp(1, -9)), math.Ldexp(math.Abs(lo), -11)) + 1e-7*blockMax(i, 32)
+	}
 	for _, c := range []struct {
 		t       DType
 		elemTol func(i int) float64 // max |error| of element i
@@ -319,6 +390,10 @@ func TestQuantizeRoundTrip(t *testing.T) {
 		{Q8_0, func(i int) float64 { return blockMax(i, 32) / 254 * (1 + math.Ldexp(1, -10)) }, 0},
 		{Q8_K, func(i int) float64 { return blockMax(i, 256) / 254 * (1 + 1e-6) }, 0},
 		{Q4_0, func(i int) float64 { return blockMax(i, 32) / 8 * (1 + math.Ldexp(1, -10)) }, 0},
+		{Q5_0, func(i int) float64 { return blockMax(i, 32) / 16 * (1 + math.Ldexp(1, -10)) }, 0},
+		{Q4_1, func(i int) float64 { return offsetTol(i, 15) }, 0},
+		{Q5_1, func(i int) float64 { return offsetTol(i, 31) }, 0},
+		{IQ4_NL, func(i int) float64 { return blockMax(i, 32) * 14 / 127 * (1 + math.Ldexp(1, -10)) }, 0.10},
 		{Q4_K, func(i int) float64 { return blockMax(i, 256) * 0.15 }, 0.10},
 		{Q5_K, func(i int) float64 { return blockMax(i, 256) * 0.08 }, 0.05},
 		{Q6_K, func(i int) float64 { return blockMax(i, 256) * 0.04 }, 0.03},
@@ -459,9 +534,62 @@ func TestSupported(t *testing.T) {
 			got = append(got, typ.String())
 		}
 	}
-	want := []string{"F32", "F16", "Q4_0", "Q8_0", "Q4_K", "Q5_K", "Q6_K", "Q8_K", "BF16"}
+	want := []string{"F32", "F16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q4_K", "Q5_K", "Q6_K", "Q8_K", "IQ4_NL", "BF16"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("supported types (-want +got):\n%s", diff)
+	}
+}
+
+// TestTypeLayouts checks every type a GGUF file may name against the block
+// sizes of ggml's type traits (ggml.c, ggml-common.h's block structs).
+func TestTypeLayouts(t *testing.T) {
+	for _, c := range []struct {
+		t           DType
+		name        string
+		block, size int
+	}{
+		{0, "F32", 1, 4}, {1, "F16", 1, 2}, {2, "Q4_0", 32, 18}, {3, "Q4_1", 32, 20},
+		{6, "Q5_0", 32, 22}, {7, "Q5_1", 32, 24}, {8, "Q8_0", 32, 34}, {9, "Q8_1", 32, 36},
+		{10, "Q2_K", 256, 84}, {11, "Q3_K", 256, 110}, {12, "Q4_K", 256, 144}, {13, "Q5_K", 256, 176},
+		{14, "Q6_K", 256, 210}, {15, "Q8_K", 256, 292}, {16, "IQ2_XXS", 256, 66}, {17, "IQ2_XS", 256, 74},
+		{18, "IQ3_XXS", 256, 98}, {19, "IQ1_S", 256, 50}, {20, "IQ4_NL", 32, 18}, {21, "IQ3_S", 256, 110},
+		{22, "IQ2_S", 256, 82}, {23, "IQ4_XS", 256, 136}, {24, "I8", 1, 1}, {25, "I16", 1, 2},
+		{26, "I32", 1, 4}, {27, "I64", 1, 8}, {28, "F64", 1, 8}, {29, "IQ1_M", 256, 56},
+		{30, "BF16", 1, 2}, {34, "TQ1_0", 256, 54}, {35, "TQ2_0", 256, 66}, {39, "MXFP4", 32, 17},
+	} {
+		if !c.t.Known() || c.t.String() != c.name || c.t.BlockSize() != c.block || c.t.TypeSize() != c.size {
+			t.Errorf("type %d: known %v, %s, %d elements in %d bytes; want %s, %d in %d",
+				uint32(c.t), c.t.Known(), c.t, c.t.BlockSize(), c.t.TypeSize(), c.name, c.block, c.size)
+		}
+	}
+	for _, u := range []DType{4, 5, 31, 32, 33, 36, 37, 38, 40, 1 << 31} {
+		if u.Known() {
+			t.Errorf("type %d is known", uint32(u))
+		}
+	}
+}
+
+func TestRowBytes(t *testing.T) {
+	for _, c := range []struct {
+		t    DType
+		n    int64
+		want int64
+		ok   bool
+	}{
+		{Q4_K, 512, 288, true},
+		{Q4_K, 255, 0, false},
+		{Q4_K, -256, 0, false},
+		{MXFP4, 64, 34, true},
+		{F32, math.MaxInt64 / 4, math.MaxInt64 / 4 * 4, true},
+		{F32, math.MaxInt64/4 + 1, 0, false},
+		{I64, math.MaxInt64, 0, false},
+		{Q8_0, math.MaxInt64 / 32 * 32, 0, false},
+		{Q8_0, math.MaxInt64 / 34 * 32, math.MaxInt64 / 34 * 34, true},
+	} {
+		got, ok := c.t.RowBytes(c.n)
+		if got != c.want || ok != c.ok {
+			t.Errorf("%s.RowBytes(%d) = %d, %v; want %d, %v", c.t, c.n, got, ok, c.want, c.ok)
+		}
 	}
 }
 
