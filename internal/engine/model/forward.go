@@ -259,7 +259,9 @@ func (s *Session) forward(ctx context.Context, tokens []int, logits bool) error 
 			tensor.MatMul(p, gate, L.Gate, xn, n)
 			tensor.MatMul(p, up, L.Up, xn, n)
 		}
-		tensor.SwiGLU(gate, up)
+		// SwiGLU's exponentials are a millisecond per decoded token on one
+		// core: share them out.
+		p.For(len(gate), 1024, func(_, lo, hi int) { tensor.SwiGLU(gate[lo:hi], up[lo:hi]) })
 		tensor.MatMul(p, proj, L.Down, gate, n)
 		tensor.Add(x, proj)
 	}
@@ -298,26 +300,14 @@ func (s *Session) attention(l int, q, out []float32, n, pos0 int) {
 			qh := q[t*qd+h*hd : t*qd+(h+1)*hd]
 			span := pos0 + t + 1
 			sc := s.scores[worker][:span]
-			j := 0
-			for ; j+4 <= span; j += 4 {
-				o := j*kvd + kvOff
-				s0, s1, s2, s3 := tensor.Dot4(keys[o:], keys[o+kvd:], keys[o+2*kvd:], keys[o+3*kvd:], qh)
-				sc[j], sc[j+1], sc[j+2], sc[j+3] = s0*scale, s1*scale, s2*scale, s3*scale
-			}
-			for ; j < span; j++ {
-				sc[j] = tensor.Dot(qh, keys[j*kvd+kvOff:j*kvd+kvOff+hd]) * scale
+			tensor.DotRows(sc, qh, keys[kvOff:], kvd)
+			for j := range sc {
+				sc[j] *= scale
 			}
 			tensor.Softmax(sc)
 			o := out[t*qd+h*hd : t*qd+(h+1)*hd]
 			clear(o)
-			j = 0
-			for ; j+4 <= span; j += 4 {
-				v := j*kvd + kvOff
-				tensor.Axpy4(o, values[v:], values[v+kvd:], values[v+2*kvd:], values[v+3*kvd:], sc[j], sc[j+1], sc[j+2], sc[j+3])
-			}
-			for ; j < span; j++ {
-				tensor.Axpy(o, values[j*kvd+kvOff:j*kvd+kvOff+hd], sc[j])
-			}
+			tensor.AxpyRows(o, values[kvOff:], kvd, sc)
 		}
 	})
 }

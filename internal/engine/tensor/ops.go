@@ -26,7 +26,8 @@ func RMSNorm(dst, x, weight []float32, eps float32) {
 }
 
 // Softmax replaces x with exp(x[i]-max) / Σ exp(x[j]-max), the numerically
-// stable softmax. The exponentials are computed and summed in float64.
+// stable softmax. The exponentials are Exp32's; their sum is kept in
+// float64.
 func Softmax(x []float32) {
 	if len(x) == 0 {
 		return
@@ -39,9 +40,9 @@ func Softmax(x []float32) {
 	}
 	var sum float64
 	for i, v := range x {
-		e := math.Exp(float64(v - m))
-		x[i] = float32(e)
-		sum += e
+		e := Exp32(v - m)
+		x[i] = e
+		sum += float64(e)
 	}
 	inv := 1 / sum
 	for i, v := range x {
@@ -50,9 +51,9 @@ func Softmax(x []float32) {
 }
 
 // SiLU returns x·σ(x) = x / (1 + e^-x), the sigmoid linear unit (Elfwing et
-// al. 2017; "swish" with β = 1).
+// al. 2017; "swish" with β = 1), in float32 with Exp32.
 func SiLU(x float32) float32 {
-	return float32(float64(x) / (1 + math.Exp(-float64(x))))
+	return x / (1 + Exp32(-x))
 }
 
 // SwiGLU replaces gate with SiLU(gate[i]) * up[i], the gated activation of
@@ -138,6 +139,25 @@ func RopeInterleaved(x []float32, headDim int, cos, sin []float32) {
 			v[2*i] = x0*cos[i] - x1*sin[i]
 			v[2*i+1] = x0*sin[i] + x1*cos[i]
 		}
+	}
+}
+
+// AxpyRows adds Σ w[j]·v[j·stride : j·stride+len(dst)] to dst, rows in
+// order: exactly len(w) calls of Axpy, bit for bit, with dst kept in
+// registers across rows (a head's weighted sum of cached values). v must
+// hold (len(w)-1)·stride+len(dst) elements.
+func AxpyRows(dst, v []float32, stride int, w []float32) {
+	if len(w) == 0 {
+		return
+	}
+	n := len(dst)
+	_ = v[(len(w)-1)*stride+n-1]
+	if rowsSIMD(n) {
+		axpyRowsSIMD(dst, v, stride, w)
+		return
+	}
+	for j, a := range w {
+		Axpy(dst, v[j*stride:j*stride+n], a)
 	}
 }
 

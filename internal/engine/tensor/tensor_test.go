@@ -371,3 +371,43 @@ func TestAxpy4EqualsFourAxpy(t *testing.T) {
 		}
 	}
 }
+
+func TestDotRowsAndAxpyRowsMatchSingleCalls(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, n := range []int{8, 16, 64, 128, 144, 200} {
+		for _, rows := range []int{1, 3, 17} {
+			stride := n + 48
+			k := make([]float32, (rows-1)*stride+n)
+			for i := range k {
+				k[i] = r.Float32()*2 - 1
+			}
+			x := make([]float32, n)
+			for i := range x {
+				x[i] = r.Float32()*2 - 1
+			}
+			out := make([]float32, rows)
+			DotRows(out, x, k, stride)
+			w := make([]float32, rows)
+			for j := range out {
+				if want := Dot(x, k[j*stride:j*stride+n]); out[j] != want {
+					t.Fatalf("n=%d rows=%d: DotRows[%d] = %v, Dot %v", n, rows, j, out[j], want)
+				}
+				w[j] = r.Float32()
+			}
+			got, want := make([]float32, n), make([]float32, n)
+			for i := range got {
+				got[i] = r.Float32()
+				want[i] = got[i]
+			}
+			AxpyRows(got, k, stride, w)
+			for j, a := range w {
+				Axpy(want, k[j*stride:j*stride+n], a)
+			}
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("n=%d rows=%d: AxpyRows[%d] = %v, Axpy %v", n, rows, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
