@@ -12,7 +12,7 @@ import "math"
 // NaN stays NaN.
 func Exp32(x float32) float32 {
 	const (
-		hi    = 88.72283905206835 // ln(MaxFloat32)
+		hi    = 88.72283905206835  // ln(MaxFloat32)
 		lo    = -87.33654475055310 // ln(smallest normal float32)
 		log2e = 1.44269504088896341
 		c1    = 0.693359375    // ln 2, high part (exact in float32)
