@@ -39,6 +39,7 @@ var quantConfigs = []struct {
 var quantTolerance = map[tensor.DType]float64{
 	tensor.F16: 1e-5, tensor.BF16: 1e-5,
 	tensor.Q8_0: 0.06, tensor.Q4_0: 0.06, tensor.Q4_K: 0.06, tensor.Q5_K: 0.06, tensor.Q6_K: 0.06,
+	tensor.Q4_1: 0.06, tensor.Q5_0: 0.06, tensor.Q5_1: 0.06, tensor.IQ4_NL: 0.06,
 }
 
 // quantise returns w with every matrix stored as typ, and the same weights

@@ -64,7 +64,7 @@ func TestModelsAndDescribe(t *testing.T) {
 	want := provider.ModelInfo{
 		Name: "builtin/synthetic-tiny", Provider: "builtin", Model: "synthetic-tiny", ContextLength: 2048,
 		Family: "llama", ParameterSize: "5.2M", Parameters: 5245184, Quantization: "F32", Synthetic: true,
-		Note: "synthetic model: random weights from seed 7308890787305581666; its text is meaningless, its compute is real (storage tags: f32, f16, bf16, q8_0, q4_0, q4_k, q5_k, q6_k, q4_k_m)",
+		Note: "synthetic model: random weights from seed 7308890787305581666; its text is meaningless, its compute is real (storage tags: f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, iq4_nl, q4_k, q5_k, q6_k, q4_k_m)",
 	}
 	got, err := p.Describe(ctx, tiny)
 	if err != nil {
