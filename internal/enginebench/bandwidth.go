@@ -20,15 +20,23 @@ type Bandwidth struct {
 	Bytes int64 `json:"buffer_bytes"`
 }
 
-// MeasureBandwidth runs the read and copy passes, then returns the buffers'
-// memory to the operating system so it does not count in later RSS
-// figures.
-func MeasureBandwidth(pool *tensor.Pool, bytes int64, passes int) Bandwidth {
+// bwBuffers are the two arrays the bandwidth passes stream through.
+type bwBuffers struct{ a, b []float32 }
+
+func newBuffers(bytes int64) *bwBuffers {
 	n := int(bytes / 4)
-	a, b := make([]float32, n), make([]float32, n)
-	for i := range a {
-		a[i], b[i] = float32(i&1023), 1
+	bb := &bwBuffers{a: make([]float32, n), b: make([]float32, n)}
+	for i := range bb.a {
+		bb.a[i], bb.b[i] = float32(i&1023), 1
 	}
+	return bb
+}
+
+// measure runs the read and copy passes passes times each and keeps the
+// fastest of each.
+func (bb *bwBuffers) measure(pool *tensor.Pool, passes int) Bandwidth {
+	n := len(bb.a)
+	bytes := int64(n) * 4
 	th := pool.Threads()
 	part := func(i int) (int, int) { return i * n / th, (i + 1) * n / th }
 	sums := make([]float32, th)
@@ -47,7 +55,7 @@ func MeasureBandwidth(pool *tensor.Pool, bytes int64, passes int) Bandwidth {
 		pool.For(th, 1, func(w, lo, hi int) {
 			for i := lo; i < hi; i++ {
 				l, h := part(i)
-				sums[w] += tensor.Dot(a[l:h], b[l:h])
+				sums[w] += tensor.Dot(bb.a[l:h], bb.b[l:h])
 			}
 		})
 	})
@@ -55,16 +63,24 @@ func MeasureBandwidth(pool *tensor.Pool, bytes int64, passes int) Bandwidth {
 		pool.For(th, 1, func(_, lo, hi int) {
 			for i := lo; i < hi; i++ {
 				l, h := part(i)
-				copy(b[l:h], a[l:h])
+				copy(bb.b[l:h], bb.a[l:h])
 			}
 		})
 	})
-	_ = sums
-	a, b = nil, nil
-	debug.FreeOSMemory()
 	return Bandwidth{
 		ReadGBs: float64(2*bytes) / read.Seconds() / 1e9,
 		CopyGBs: float64(2*bytes) / cp.Seconds() / 1e9,
 		Bytes:   bytes,
 	}
+}
+
+// MeasureBandwidth runs the read and copy passes over two fresh arrays of
+// bytes each, then returns their memory to the operating system so it does
+// not count in later RSS figures.
+func MeasureBandwidth(pool *tensor.Pool, bytes int64, passes int) Bandwidth {
+	bb := newBuffers(bytes)
+	b := bb.measure(pool, passes)
+	bb = nil
+	debug.FreeOSMemory()
+	return b
 }

@@ -15,7 +15,7 @@ import (
 // the efficiencies divide it by the measured bandwidths.
 func TestRunTiny(t *testing.T) {
 	rep, err := Run(context.Background(), Options{
-		Shape: "synthetic-tiny", Quants: []string{"q8_0", "f32"}, PromptTokens: 16, DecodeTokens: 8, LongPromptTokens: 64, Repeats: 2,
+		Shape: "synthetic-tiny", Quants: []string{"q8_0", "f32"}, PromptTokens: 16, DecodeTokens: 8, LongPromptTokens: 64, Repeats: 3,
 		Threads: 2, CacheDir: t.TempDir(),
 	})
 	if err != nil {
@@ -41,8 +41,21 @@ func TestRunTiny(t *testing.T) {
 		if got := float64(r.WeightBytesPerToken) * r.DecodeTokensPerSecond / 1e9; math.Abs(got-r.WeightGBs) > 1e-9*got {
 			t.Errorf("%s: weight GB/s %v, want %v", r.Quant, r.WeightGBs, got)
 		}
-		if math.Abs(r.DecodeEfficiency-r.WeightGBs/rep.Bandwidth.ReadGBs) > 1e-12 {
-			t.Errorf("%s: efficiency %v", r.Quant, r.DecodeEfficiency)
+		if len(r.Passes) != 3 {
+			t.Fatalf("%s: %d passes, want 3", r.Quant, len(r.Passes))
+		}
+		var median *Pass
+		for i, p := range r.Passes {
+			if math.Abs(p.Efficiency-p.WeightGBs/p.ReadGBs) > 1e-12 || p.ReadGBs <= 0 || p.ReadGBs > rep.Bandwidth.ReadGBs {
+				t.Errorf("%s pass %d: %+v", r.Quant, i, p)
+			}
+			if p.Efficiency == r.DecodeEfficiency {
+				median = &r.Passes[i]
+			}
+		}
+		if median == nil || r.DecodeEfficiencyRange[0] > r.DecodeEfficiency || r.DecodeEfficiencyRange[1] < r.DecodeEfficiency ||
+			r.DecodeTokensPerSecond != median.DecodeTokensPerSecond {
+			t.Errorf("%s: median efficiency %v range %v passes %+v", r.Quant, r.DecodeEfficiency, r.DecodeEfficiencyRange, r.Passes)
 		}
 		if wantKV := int64(24) * 4 * 2 * 128 * 4; r.KVCacheBytes != wantKV {
 			t.Errorf("%s: KV cache %d bytes, want %d", r.Quant, r.KVCacheBytes, wantKV)
