@@ -180,7 +180,7 @@ func (t *BPE) bpe(piece string) []int32 {
 		syms[i] = symbol{id: t.byteIDs[piece[i]], prev: i - 1, next: i + 1}
 	}
 	syms[n-1].next = -1
-	var q pairHeap
+	var q queue[pair]
 	push := func(l int) {
 		if l < 0 {
 			return
@@ -231,50 +231,12 @@ type pair struct {
 	rank, left, right, lid, rid int32
 }
 
-// pairHeap is a min-heap of pairs by rank, then left position.
-type pairHeap struct{ a []pair }
-
-func (h *pairHeap) len() int { return len(h.a) }
-
-func (h *pairHeap) less(i, j int) bool {
-	if h.a[i].rank != h.a[j].rank {
-		return h.a[i].rank < h.a[j].rank
+// before orders pairs for merging: lowest rank first, then leftmost.
+func (p pair) before(o pair) bool {
+	if p.rank != o.rank {
+		return p.rank < o.rank
 	}
-	return h.a[i].left < h.a[j].left
-}
-
-func (h *pairHeap) push(p pair) {
-	h.a = append(h.a, p)
-	for i := len(h.a) - 1; i > 0; {
-		parent := (i - 1) / 2
-		if !h.less(i, parent) {
-			break
-		}
-		h.a[i], h.a[parent] = h.a[parent], h.a[i]
-		i = parent
-	}
-}
-
-func (h *pairHeap) pop() pair {
-	top := h.a[0]
-	last := len(h.a) - 1
-	h.a[0] = h.a[last]
-	h.a = h.a[:last]
-	for i := 0; ; {
-		l, r, m := 2*i+1, 2*i+2, i
-		if l < last && h.less(l, m) {
-			m = l
-		}
-		if r < last && h.less(r, m) {
-			m = r
-		}
-		if m == i {
-			break
-		}
-		h.a[i], h.a[m] = h.a[m], h.a[i]
-		i = m
-	}
-	return top
+	return p.left < o.left
 }
 
 // Decode returns the text of ids: the concatenation of their bytes, not

@@ -165,7 +165,7 @@ func (t *SPM) encodeRaw(ids []int, text string) []int {
 		return ids
 	}
 	syms[len(syms)-1].next = -1
-	var q scoreHeap
+	var q queue[bigram]
 	push := func(l int) {
 		if l < 0 || syms[l].next < 0 {
 			return
@@ -233,50 +233,12 @@ type bigram struct {
 	left, right, end int32
 }
 
-// scoreHeap is a max-heap of bigrams by score, then min by left position.
-type scoreHeap struct{ a []bigram }
-
-func (h *scoreHeap) len() int { return len(h.a) }
-
-func (h *scoreHeap) less(i, j int) bool {
-	if h.a[i].score != h.a[j].score {
-		return h.a[i].score > h.a[j].score
+// before orders bigrams for merging: highest score first, then leftmost.
+func (b bigram) before(o bigram) bool {
+	if b.score != o.score {
+		return b.score > o.score
 	}
-	return h.a[i].left < h.a[j].left
-}
-
-func (h *scoreHeap) push(b bigram) {
-	h.a = append(h.a, b)
-	for i := len(h.a) - 1; i > 0; {
-		parent := (i - 1) / 2
-		if !h.less(i, parent) {
-			break
-		}
-		h.a[i], h.a[parent] = h.a[parent], h.a[i]
-		i = parent
-	}
-}
-
-func (h *scoreHeap) pop() bigram {
-	top := h.a[0]
-	last := len(h.a) - 1
-	h.a[0] = h.a[last]
-	h.a = h.a[:last]
-	for i := 0; ; {
-		l, r, m := 2*i+1, 2*i+2, i
-		if l < last && h.less(l, m) {
-			m = l
-		}
-		if r < last && h.less(r, m) {
-			m = r
-		}
-		if m == i {
-			break
-		}
-		h.a[i], h.a[m] = h.a[m], h.a[i]
-		i = m
-	}
-	return top
+	return b.left < o.left
 }
 
 var _ Tokenizer = (*SPM)(nil)
