@@ -25,6 +25,8 @@ type Record struct {
 	CreatedAt time.Time `json:"created_at"`
 	Status    Status    `json:"status"`
 	Error     string    `json:"error,omitempty"`
+	// Session groups runs: a web lab server's session, for example.
+	Session string `json:"session,omitempty"`
 
 	// Model is the full lab name, "provider/model".
 	Model    string `json:"model"`
@@ -40,6 +42,10 @@ type Record struct {
 
 	// Snapshots are the meter readings at the phase boundaries.
 	Snapshots []Snapshot `json:"snapshots,omitempty"`
+	// Power is the meter's power over the run, one point per background
+	// poll (at most MaxPowerPoints, evenly thinned), for charts. It is a
+	// display aid: the energy figures come from the snapshots.
+	Power []PowerPoint `json:"power,omitempty"`
 	// Flags are the run's quality flags.
 	Flags []Flag `json:"flags"`
 	// Estimates are benchmark-based estimates of the same request.
@@ -267,6 +273,16 @@ type Snapshot struct {
 	// per domain ID.
 	TotalUJ map[string]int64 `json:"total_uj"`
 }
+
+// PowerPoint is the mean power over one poll interval, ending OffsetMs
+// after the start snapshot.
+type PowerPoint struct {
+	OffsetMs float64 `json:"offset_ms"`
+	Watts    float64 `json:"watts"`
+}
+
+// MaxPowerPoints bounds a record's power trace.
+const MaxPowerPoints = 600
 
 // Severity of a quality flag.
 type Severity string

@@ -57,6 +57,8 @@ type RunSummary struct {
 	PromptHash string
 	// Error is the run's error text, empty when it succeeded.
 	Error string
+	// Session is the session the run belongs to ("" for none).
+	Session string
 }
 
 // RunFilter selects runs for ListRuns and CountRuns. Empty fields match
@@ -68,6 +70,8 @@ type RunFilter struct {
 	Status string
 	// Flag keeps runs that carry this quality flag code (lab.FlagColdLoad ...).
 	Flag string
+	// Session keeps the runs of one session (lab.Record.Session).
+	Session string
 	// Limit caps the number of runs ListRuns returns; 0 means no cap.
 	// CountRuns ignores it.
 	Limit int
@@ -126,12 +130,12 @@ func (db *DB) SaveRun(ctx context.Context, rec *lab.Record) (err error) {
 	_, err = tx.ExecContext(ctx, `INSERT INTO runs (
 		id, created_at, saved_at, status, provider, model, energy_source, meter,
 		input_tokens, output_tokens, total_wh, prefill_wh, decode_wh, g_co2e,
-		ttft_ms, total_ms, prompt_hash, error, record
-	) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		ttft_ms, total_ms, prompt_hash, error, record, session
+	) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		rec.ID, unixNanos(rec.CreatedAt), unixNanos(db.Now()), string(rec.Status), rec.Provider, rec.Model,
 		string(rec.Energy.Source), rec.Energy.Meter, rec.Tokens.Input, rec.Tokens.Output,
 		rec.Energy.TotalWh, rec.Energy.PrefillWh, rec.Energy.DecodeWh, rec.Carbon.GCO2e,
-		rec.Timing.TTFTMs, rec.Timing.TotalMs, PromptHash(rec.Request), rec.Error, string(body))
+		rec.Timing.TTFTMs, rec.Timing.TotalMs, PromptHash(rec.Request), rec.Error, string(body), rec.Session)
 	if err != nil {
 		if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
 			return fmt.Errorf("save run %s: %w: a run with this ID is already stored", rec.ID, ErrDuplicate)
@@ -294,6 +298,10 @@ func (f RunFilter) where() (string, []any) {
 		conds = append(conds, "status = ?")
 		args = append(args, f.Status)
 	}
+	if f.Session != "" {
+		conds = append(conds, "session = ?")
+		args = append(args, f.Session)
+	}
 	if f.Flag != "" {
 		conds = append(conds, "EXISTS (SELECT 1 FROM run_flags WHERE run_flags.run_id = runs.id AND run_flags.code = ?)")
 		args = append(args, f.Flag)
@@ -319,7 +327,7 @@ func (db *DB) ListRuns(ctx context.Context, f RunFilter) ([]RunSummary, error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT
 		id, created_at, status, provider, model, energy_source, meter,
 		input_tokens, output_tokens, total_wh, prefill_wh, decode_wh, g_co2e,
-		ttft_ms, total_ms, prompt_hash, error
+		ttft_ms, total_ms, prompt_hash, error, session
 		FROM runs`+where+` ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list runs: %w", err)
@@ -336,7 +344,7 @@ func (db *DB) ListRuns(ctx context.Context, f RunFilter) ([]RunSummary, error) {
 		)
 		if err := rows.Scan(&s.ID, &created, &status, &s.Provider, &s.Model, &source, &s.Meter,
 			&s.InputTokens, &s.OutputTokens, &total, &prefill, &decode, &grams,
-			&ttft, &s.TotalMs, &s.PromptHash, &s.Error); err != nil {
+			&ttft, &s.TotalMs, &s.PromptHash, &s.Error, &s.Session); err != nil {
 			return nil, fmt.Errorf("list runs: %w", err)
 		}
 		s.CreatedAt = time.Unix(0, created).UTC()

@@ -53,6 +53,8 @@ func fullRecord() *lab.Record {
 	grid := lab.Grid{Code: "FR", Name: "France", FactorKgPerKWh: 0.047044192, Source: "CaDI", Year: 2025, Method: "location-based, annual average"}
 	return &lab.Record{
 		ID:        "01JNQ7ZK3Y8W2V6T4R0P9M5X1A",
+		Session:   "web-1",
+		Power:     []lab.PowerPoint{{OffsetMs: 10, Watts: 12.5}, {OffsetMs: 20.25, Watts: 0.1 + 0.2}},
 		CreatedAt: created,
 		Status:    lab.StatusFailed,
 		Error:     "stream: unexpected EOF",
@@ -194,7 +196,7 @@ func TestRunRoundTrip(t *testing.T) {
 			ID: full.ID, CreatedAt: full.CreatedAt, Status: lab.StatusFailed, Provider: "ollama", Model: "ollama/qwen3:0.6b",
 			EnergySource: energy.Measured, Meter: "rapl", InputTokens: 37, OutputTokens: 5,
 			TotalWh: f64(0.012345678901234), PrefillWh: f64(0), DecodeWh: f64(0.012345678901234), GCO2e: f64(0.000580), TTFTMs: f64(0),
-			TotalMs: 1234.567, PromptHash: PromptHash(full.Request), Error: "stream: unexpected EOF",
+			TotalMs: 1234.567, PromptHash: PromptHash(full.Request), Error: "stream: unexpected EOF", Session: full.Session,
 		},
 	}
 	if d := cmp.Diff(wantList, list); d != "" {
@@ -322,6 +324,9 @@ func TestListRuns(t *testing.T) {
 		if r.flag != "" {
 			rec.Flags = []lab.Flag{{Code: r.flag, Severity: lab.Warn}}
 		}
+		if r.minute >= 4 {
+			rec.Session = "s1"
+		}
 		if err := db.SaveRun(ctx, rec); err != nil {
 			t.Fatal(err)
 		}
@@ -343,6 +348,8 @@ func TestListRuns(t *testing.T) {
 		{"offset past the end", RunFilter{Offset: 10}, nil, 7},
 		{"filter with limit", RunFilter{Model: "a/x", Limit: 3, Offset: 1}, []string{"r4", "r3", "r1"}, 5},
 		{"no match", RunFilter{Model: "c/z"}, nil, 0},
+		{"by session", RunFilter{Session: "s1"}, []string{"r6", "r5", "r4"}, 3},
+		{"by session and model", RunFilter{Session: "s1", Model: "a/x"}, []string{"r6", "r4"}, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -353,6 +360,9 @@ func TestListRuns(t *testing.T) {
 			var got []string
 			for _, s := range list {
 				got = append(got, s.ID)
+				if want := map[bool]string{true: "s1"}[s.ID == "r4" || s.ID == "r5" || s.ID == "r6"]; s.Session != want {
+					t.Errorf("run %s: session %q, want %q", s.ID, s.Session, want)
+				}
 			}
 			if d := cmp.Diff(tt.want, got); d != "" {
 				t.Errorf("ListRuns (-want +got):\n%s", d)
