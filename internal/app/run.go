@@ -184,197 +184,40 @@ func cmdRun(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	composed, err := middleware.Compose(spec)
-	if err != nil {
-		return usageError{err}
-	}
-	if rf.topP.set && !(rf.topP.v > 0 && rf.topP.v <= 1) {
-		return usagef("-top-p %v: want a probability in (0, 1]", rf.topP.v)
-	}
-	grid, gridErr := gridFactor(cfg)
-	if gridErr != nil && !errors.Is(gridErr, carbon.ErrNoData) {
-		return hinted{usageError{gridErr}, "energylab run -grid FR ..., or -grid-factor 0.25 for your own kg CO2e/kWh"}
-	}
-
-	bs, names, err := backends(cfg, env)
-	if err != nil {
-		return err
-	}
-	b, info, err := resolve(ctx, bs, names, cfg.Model)
-	if err != nil {
-		return err
-	}
-	req := provider.Request{Model: info.Model, Messages: composed.Messages, Options: provider.Options{MaxTokens: cfg.Run.MaxTokens}}
-	temp := cfg.Run.Temperature
-	req.Options.Temperature = &temp
+	rs := runSpec{cfg: cfg, spec: spec, preset: presetName}
 	if rf.seed.set {
-		req.Options.Seed = &rf.seed.v
+		rs.seed = &rf.seed.v
 	}
 	if rf.topP.set {
-		req.Options.TopP = &rf.topP.v
+		rs.topP = &rf.topP.v
 	}
 	if rf.think.set {
-		req.Options.Think = &rf.think.v
-	}
-
-	// Count the prompt where the lab has the model's tokenizer, and check
-	// it fits before anything is measured.
-	expected := -1
-	tc, counts := b.p.(provider.TokenCounter)
-	if counts {
-		n, err := tc.CountPrompt(ctx, info.Model, req.Messages, req.Options)
-		if err != nil {
-			return fmt.Errorf("count prompt tokens: %w", err)
-		}
-		expected = n
-	}
-	// A model pulled into the local Ollama store carries its tokenizer:
-	// count the parts of an ollama/ prompt with it (the template's share is
-	// then Ollama's own prompt count minus the parts).
-	textCounter, textModel, storeNote := tc, info.Model, ""
-	if !counts && info.Provider == "ollama" {
-		if bc, ok := bs["builtin"].p.(provider.TokenCounter); ok {
-			if _, err := bs["builtin"].p.Describe(ctx, "ollama/"+info.Model); err == nil {
-				textCounter, textModel = bc, "ollama/"+info.Model
-				storeNote = "parts counted with the tokenizer of " + info.Model + " read from the local Ollama store; template = Ollama's prompt count minus the parts"
-			}
-		}
-	}
-	estimated := middleware.Estimate(composed, -1)
-	estTotal := estimated.User + estimated.Middleware
-	if textCounter != nil && expected < 0 {
-		// Size Ollama's context from the exact count of the parts, plus a
-		// margin for its template.
-		if n, err := countParts(ctx, textCounter, textModel, composed); err == nil {
-			estTotal = n + 64
-		}
-	}
-	if err := checkContext(info, req.Options.MaxTokens, expected, estTotal); err != nil {
-		return err
-	}
-	if info.Provider == "ollama" {
-		req.Options.NumCtx = numCtx(info.ContextLength, estTotal, req.Options.MaxTokens)
-	}
-
-	mc, err := chooseMeter(cfg, b)
-	if err != nil {
-		return err
+		rs.think = &rf.think.v
 	}
 	db, err := store.Open(ctx, cfg.DB)
 	if err != nil {
 		return hinted{fmt.Errorf("open the store: %w", err), "energylab run -db /path/to/another.db ..."}
 	}
 	defer db.Close()
+	r, err := newRunner(cfg, env, db)
+	if err != nil {
+		return err
+	}
 
 	logw := env.Stderr
 	if rf.json || rf.quiet {
 		logw = io.Discard
 	}
-	if mc.fallback != "" {
-		fmt.Fprintf(env.Stderr, "warning: %s\n", mc.fallback)
-	}
-	if info.Synthetic {
-		fmt.Fprintf(logw, "· %s: synthetic weights, so the text is meaningless; the compute is real\n", info.Name)
-	}
-	fmt.Fprintf(logw, "· meter: %s\n", mc.note)
-
-	// One measurement at a time on this host (see measureLock), from the
-	// model load (which is CPU work) to the end of the request.
-	unlock, err := measureLock(ctx, filepath.Join(filepath.Dir(cfg.DB), "measure.lock"), func() {
-		fmt.Fprintf(env.Stderr, "· waiting for another energylab measurement on this host to finish (meters see the whole machine)\n")
-	})
-	if err != nil {
-		if ctx.Err() != nil {
-			return cancelledError{fmt.Errorf("interrupted while waiting for another measurement: %w", ctx.Err())}
-		}
-		return fmt.Errorf("take the measurement lock: %w", err)
-	}
-	defer unlock()
-
-	preloaded := false
-	if p, ok := b.p.(provider.Preparer); ok && cfg.Preload {
-		fmt.Fprintf(logw, "· loading %s\n", info.Name)
-		if err := p.Prepare(ctx, info.Model, req.Options); err != nil {
-			if ctx.Err() != nil {
-				return cancelledError{ctx.Err()}
-			}
-			return fmt.Errorf("load %s: %w", info.Name, err)
-		}
-		preloaded = true
-	}
-
-	runCtx := ctx
-	if cfg.Timeout > 0 {
-		var cancel context.CancelFunc
-		runCtx, cancel = context.WithTimeout(ctx, time.Duration(cfg.Timeout))
-		defer cancel()
-	}
 	out := newStreamPrinter(env.Stdout, logw, rf.json || rf.quiet)
-	hcfg := harness.Config{
-		Meter:           mc.meter,
-		PollInterval:    time.Duration(cfg.PollInterval),
-		BaselineWindow:  time.Duration(cfg.Baseline.Window),
-		BaselineSamples: cfg.Baseline.Samples,
-		BaselineMaxAge:  time.Duration(cfg.Baseline.MaxAge),
-		BaselineKey:     fmt.Sprintf("%s|model=%s|loaded=%v", mc.key, info.Name, preloaded),
-		Cache:           baselineCache{db},
-		ModelLoaded:     preloaded,
-		OnEvent:         out.event,
-	}
-	res, err := harness.Run(runCtx, hcfg, b.p, req)
+	rec, err := r.run(ctx, rs, runHooks{
+		event: out.event,
+		log:   func(s string) { fmt.Fprintf(logw, "· %s\n", s) },
+		warn:  func(s string) { fmt.Fprintf(env.Stderr, "warning: %s\n", s) },
+	})
 	out.finish()
 	if err != nil {
-		if ctx.Err() != nil {
-			return cancelledError{fmt.Errorf("interrupted before the request was sent: %w", err)}
-		}
 		return err
 	}
-
-	prev := 0
-	hash := store.PromptHash(lab.RequestRecord{Messages: req.Messages})
-	if n, _, err := db.MaxPromptTokens(context.WithoutCancel(ctx), info.Name, hash); err == nil {
-		prev = n
-	}
-	in := harness.Inputs{
-		Model: info, Grid: grid, GridErr: gridErr, PUE: cfg.PUE,
-		ExpectedPromptTokens: expected, EstimatedPromptTokens: estTotal, PreviousPromptTokens: prev,
-		NotMetered: mc.note,
-		Breakdown: func(promptTokens int) lab.Breakdown {
-			if textCounter != nil {
-				bd, err := middleware.Count(composed, promptTokens, func(s string) (int, error) {
-					return textCounter.CountText(context.WithoutCancel(ctx), textModel, s)
-				})
-				if err == nil {
-					bd.Note = storeNote
-					return bd
-				}
-			}
-			return middleware.Estimate(composed, promptTokens)
-		},
-	}
-	rec := harness.Compute(res, in)
-	if mc.fallback != "" {
-		rec.Flags = append(rec.Flags, lab.Flag{Code: lab.FlagMeterFallback, Severity: lab.Warn, Message: mc.fallback})
-	}
-	if res.Status == lab.StatusFailed && errors.Is(res.Err, context.DeadlineExceeded) && ctx.Err() == nil {
-		rec.Error = fmt.Sprintf("the request took longer than -timeout %s: %v", cfg.Timeout, res.Err)
-	}
-	rec.ID = newID()
-	rec.CreatedAt = time.Now().UTC()
-	rec.Request = lab.RequestRecord{
-		User: spec.User, System: spec.System, SystemPreset: presetName, Context: spec.Context,
-		Injections: spec.Injections, Messages: req.Messages, Options: req.Options,
-	}
-	rec.Manifest = manifest(cfg, info, b, mc, grid, preloaded)
-	sel, err := selection(context.WithoutCancel(ctx), cfg, db)
-	if err != nil {
-		return fmt.Errorf("estimate families: %w", err)
-	}
-	harness.ApplyEstimate(&rec, sel, grid, gridErr, cfg.PUE)
-	if err := db.SaveRun(context.WithoutCancel(ctx), &rec); err != nil {
-		return fmt.Errorf("store the run: %w", err)
-	}
-
 	if rf.json {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
