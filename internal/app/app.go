@@ -74,6 +74,7 @@ func commands() []command {
 		{"estimate", "estimate a request from published benchmarks, without running it", cmdEstimate},
 		{"benchmarks", "estimate families: list, info, use, add (custom), rm, calibrate", cmdBenchmarks},
 		{"presets", "list the system-prompt presets", cmdPresets},
+		{"serve", "start the web lab (Energy Lab, Comparison Lab, docs) on 127.0.0.1:8001", cmdServe},
 		{"bench-engine", "measure the embedded engine's speed, memory bandwidth efficiency and memory", cmdBenchEngine},
 		{"version", "print the lab's version", cmdVersion},
 	}

@@ -289,23 +289,7 @@ func benchmarksList(ctx context.Context, w io.Writer, db *store.DB, cfg config.C
 		return err
 	}
 	if model != "" {
-		type matchOut struct {
-			Family  string        `json:"family"`
-			Match   *estimateView `json:"match,omitempty"`
-			NoMatch string        `json:"no_match,omitempty"`
-		}
-		var out []matchOut
-		for _, f := range fams {
-			m, err := f.MatchSetting(model, 0, sel.Setting)
-			mo := matchOut{Family: f.ID}
-			if err != nil {
-				mo.NoMatch = err.Error()
-			} else {
-				mo.Match = &estimateView{Row: m.Row.ID, Model: m.Row.Model, Quality: m.Quality.String(), Explanation: m.Explanation,
-					InputWhPer1k: m.Row.InputWhPer1k(), OutputWhPer1k: m.Row.OutputWhPer1k(), FixedWh: m.Row.FixedWh}
-			}
-			out = append(out, mo)
-		}
+		out := matchFamilies(fams, model, sel.Setting)
 		if asJSON {
 			return writeJSON(w, out)
 		}
@@ -351,6 +335,31 @@ func benchmarksList(ctx context.Context, w io.Writer, db *store.DB, cfg config.C
 	tw.Flush()
 	fmt.Fprintf(w, "\ncurrent: %s. 'energylab benchmarks info FAMILY' explains a family; '-family F' lists its rows.\n", sel.Family)
 	return nil
+}
+
+// familyMatch is the row of one family that matches a model, or why none
+// does.
+type familyMatch struct {
+	Family  string        `json:"family"`
+	Match   *estimateView `json:"match,omitempty"`
+	NoMatch string        `json:"no_match,omitempty"`
+}
+
+// matchFamilies finds model's row in each family.
+func matchFamilies(fams []*estimate.Family, model string, set estimate.Setting) []familyMatch {
+	out := []familyMatch{}
+	for _, f := range fams {
+		m, err := f.MatchSetting(model, 0, set)
+		mo := familyMatch{Family: f.ID}
+		if err != nil {
+			mo.NoMatch = err.Error()
+		} else {
+			mo.Match = &estimateView{Row: m.Row.ID, Model: m.Row.Model, Quality: m.Quality.String(), Explanation: m.Explanation,
+				InputWhPer1k: m.Row.InputWhPer1k(), OutputWhPer1k: m.Row.OutputWhPer1k(), FixedWh: m.Row.FixedWh}
+		}
+		out = append(out, mo)
+	}
+	return out
 }
 
 // estimateView is a matched row, for listings.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/llm-energy-lab/energylab/internal/carbon"
@@ -176,28 +177,31 @@ func (r *runner) run(ctx context.Context, rs runSpec, h runHooks) (lab.Record, e
 
 	// One measurement at a time on this host, from the model load (which
 	// is CPU work) to the end of the request: first in this process's
-	// queue, then under the host-wide lock.
-	select {
-	case r.gate <- struct{}{}:
-	default:
-		logf("queued: another run is being measured on this host (meters see the whole machine)")
+	// queue, then under the host-wide lock. A run no meter watches (a
+	// cloud model, --meter none) needs neither.
+	if mc.meter != nil {
 		select {
 		case r.gate <- struct{}{}:
-		case <-ctx.Done():
-			return stopped(false, "cancelled while queued behind another measurement")
+		default:
+			logf("queued: another run is being measured on this host (meters see the whole machine)")
+			select {
+			case r.gate <- struct{}{}:
+			case <-ctx.Done():
+				return stopped(false, "cancelled while queued behind another measurement")
+			}
 		}
-	}
-	defer func() { <-r.gate }()
-	unlock, err := measureLock(ctx, r.lockPath, func() {
-		logf("waiting for another energylab measurement on this host to finish (meters see the whole machine)")
-	})
-	if err != nil {
-		if ctx.Err() != nil {
-			return stopped(false, "cancelled while waiting for another measurement on this host")
+		defer func() { <-r.gate }()
+		unlock, err := measureLock(ctx, r.lockPath, func() {
+			logf("waiting for another energylab measurement on this host to finish (meters see the whole machine)")
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				return stopped(false, "cancelled while waiting for another measurement on this host")
+			}
+			return lab.Record{}, fmt.Errorf("take the measurement lock: %w", err)
 		}
-		return lab.Record{}, fmt.Errorf("take the measurement lock: %w", err)
+		defer unlock()
 	}
-	defer unlock()
 
 	preloaded := false
 	if p, ok := b.p.(provider.Preparer); ok && cfg.Preload {
@@ -217,8 +221,13 @@ func (r *runner) run(ctx context.Context, rs runSpec, h runHooks) (lab.Record, e
 		runCtx, cancel = context.WithTimeout(ctx, time.Duration(cfg.Timeout))
 		defer cancel()
 	}
-	var power []lab.PowerPoint
-	var start time.Time
+	// Events come from the request's goroutine and the meter's poller:
+	// the front end sees them one at a time.
+	var (
+		evMu  sync.Mutex
+		power []lab.PowerPoint
+		start time.Time
+	)
 	hcfg := harness.Config{
 		Meter:           mc.meter,
 		PollInterval:    time.Duration(cfg.PollInterval),
@@ -229,6 +238,8 @@ func (r *runner) run(ctx context.Context, rs runSpec, h runHooks) (lab.Record, e
 		Cache:           baselineCache{r.db},
 		ModelLoaded:     preloaded,
 		OnEvent: func(e harness.Event) {
+			evMu.Lock()
+			defer evMu.Unlock()
 			switch {
 			case e.Kind == harness.EventMark && e.Mark == harness.MarkStart:
 				start = e.Time
@@ -279,7 +290,9 @@ func (r *runner) run(ctx context.Context, rs runSpec, h runHooks) (lab.Record, e
 	}
 	base := newRecord()
 	rec.ID, rec.CreatedAt, rec.Session, rec.Request = base.ID, base.CreatedAt, base.Session, base.Request
+	evMu.Lock()
 	rec.Power = thin(power, lab.MaxPowerPoints)
+	evMu.Unlock()
 	rec.Manifest = manifest(cfg, info, b, mc, grid, preloaded)
 	sel, err := selection(context.WithoutCancel(ctx), cfg, r.db)
 	if err != nil {

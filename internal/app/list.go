@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/llm-energy-lab/energylab/internal/config"
 	"github.com/llm-energy-lab/energylab/internal/energy"
 	"github.com/llm-energy-lab/energylab/internal/energy/cpumodel"
 	"github.com/llm-energy-lab/energylab/internal/lab"
@@ -55,28 +56,7 @@ func cmdModels(ctx context.Context, env Env, args []string) error {
 		}
 		names = []string{*only}
 	}
-	var out []providerModels
-	for _, n := range names {
-		b := bs[n]
-		pm := providerModels{Provider: n, Endpoint: b.endpoint, Local: b.local, Status: "ok", Models: []provider.ModelInfo{}}
-		switch {
-		case b.missing != "":
-			pm.Status, pm.Error, pm.Hint = "not configured", b.missing, b.hint
-		default:
-			lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			ms, err := b.p.Models(lctx)
-			cancel()
-			if err != nil {
-				pm.Status, pm.Error = "unavailable", err.Error()
-				if errors.Is(err, provider.ErrUnavailable) {
-					pm.Hint = startHint(n)
-				}
-			} else {
-				pm.Models = ms
-			}
-		}
-		out = append(out, pm)
-	}
+	out := listModels(ctx, bs, names)
 	if *asJSON {
 		return writeJSON(env.Stdout, out)
 	}
@@ -112,6 +92,33 @@ func cmdModels(ctx context.Context, env Env, args []string) error {
 	return nil
 }
 
+// listModels asks each named provider for its models (10 s each).
+func listModels(ctx context.Context, bs map[string]*backend, names []string) []providerModels {
+	var out []providerModels
+	for _, n := range names {
+		b := bs[n]
+		pm := providerModels{Provider: n, Endpoint: b.endpoint, Local: b.local, Status: "ok", Models: []provider.ModelInfo{}}
+		switch {
+		case b.missing != "":
+			pm.Status, pm.Error, pm.Hint = "not configured", b.missing, b.hint
+		default:
+			lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			ms, err := b.p.Models(lctx)
+			cancel()
+			if err != nil {
+				pm.Status, pm.Error = "unavailable", err.Error()
+				if errors.Is(err, provider.ErrUnavailable) {
+					pm.Hint = startHint(n)
+				}
+			} else {
+				pm.Models = ms
+			}
+		}
+		out = append(out, pm)
+	}
+	return out
+}
+
 // meterStatus is one meter's availability on this host.
 type meterStatus struct {
 	Name   string       `json:"name"`
@@ -130,41 +137,9 @@ func cmdMeters(_ context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var out []meterStatus
-	add := func(name string, m energy.Meter, err error) {
-		s := meterStatus{Name: name, Status: "available"}
-		if err != nil {
-			s.Status, s.Reason = "unavailable", err.Error()
-		} else {
-			i := m.Info()
-			s.Info = &i
-		}
-		out = append(out, s)
-	}
-	rm, err := newRAPL(cfg)
-	add("rapl", rm, err)
-	for _, t := range []struct {
-		name string
-		t    cpumodel.Target
-	}{
-		{"cpu-model (this process)", cpumodel.Target{Kind: cpumodel.Self}},
-		{"cpu-model (ollama processes)", cpumodel.Target{Kind: cpumodel.Processes, Names: ollamaProcesses}},
-		{"cpu-model (whole machine)", cpumodel.Target{Kind: cpumodel.Machine}},
-	} {
-		m, err := newCPUModel(cfg, t.t)
-		add(t.name, m, err)
-	}
-	bs, _, err := backends(cfg, env)
+	out, err := meterStatuses(cfg, env)
 	if err != nil {
 		return err
-	}
-	if mc, err := chooseMeter(cfg, bs["builtin"]); err == nil && mc.meter != nil {
-		for i := range out {
-			if out[i].Info != nil && key(mc.meter.Info()) == key(*out[i].Info) {
-				out[i].Default = true
-				break
-			}
-		}
 	}
 	if *asJSON {
 		return writeJSON(env.Stdout, out)
@@ -199,6 +174,48 @@ func cmdMeters(_ context.Context, env Env, args []string) error {
 		}
 	}
 	return nil
+}
+
+// meterStatuses lists every meter with its availability on this host, and
+// marks the one auto selection picks for the embedded engine.
+func meterStatuses(cfg config.Config, env Env) ([]meterStatus, error) {
+	var out []meterStatus
+	add := func(name string, m energy.Meter, err error) {
+		s := meterStatus{Name: name, Status: "available"}
+		if err != nil {
+			s.Status, s.Reason = "unavailable", err.Error()
+		} else {
+			i := m.Info()
+			s.Info = &i
+		}
+		out = append(out, s)
+	}
+	rm, err := newRAPL(cfg)
+	add("rapl", rm, err)
+	for _, t := range []struct {
+		name string
+		t    cpumodel.Target
+	}{
+		{"cpu-model (this process)", cpumodel.Target{Kind: cpumodel.Self}},
+		{"cpu-model (ollama processes)", cpumodel.Target{Kind: cpumodel.Processes, Names: ollamaProcesses}},
+		{"cpu-model (whole machine)", cpumodel.Target{Kind: cpumodel.Machine}},
+	} {
+		m, err := newCPUModel(cfg, t.t)
+		add(t.name, m, err)
+	}
+	bs, _, err := backends(cfg, env)
+	if err != nil {
+		return nil, err
+	}
+	if mc, err := chooseMeter(cfg, bs["builtin"]); err == nil && mc.meter != nil {
+		for i := range out {
+			if out[i].Info != nil && key(mc.meter.Info()) == key(*out[i].Info) {
+				out[i].Default = true
+				break
+			}
+		}
+	}
+	return out, nil
 }
 
 func cmdRuns(ctx context.Context, env Env, args []string) error {
