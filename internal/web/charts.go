@@ -107,7 +107,6 @@ func SessionChart(recs []lab.Record) chart.BarChart {
 	return c
 }
 
-
 func writeSVG(w http.ResponseWriter, render func(*bytes.Buffer) error) {
 	var buf bytes.Buffer
 	if err := render(&buf); err != nil {

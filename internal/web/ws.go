@@ -43,8 +43,12 @@ type socket struct {
 	runDone   chan struct{}
 }
 
-func (s *Server) energySocket(w http.ResponseWriter, r *http.Request)    { s.serveSocket(w, r, energyKind) }
-func (s *Server) behaviourSocket(w http.ResponseWriter, r *http.Request) { s.serveSocket(w, r, behaviourKind) }
+func (s *Server) energySocket(w http.ResponseWriter, r *http.Request) {
+	s.serveSocket(w, r, energyKind)
+}
+func (s *Server) behaviourSocket(w http.ResponseWriter, r *http.Request) {
+	s.serveSocket(w, r, behaviourKind)
+}
 
 func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request, kind socketKind) {
 	// Accept refuses (403) a page from another origin than this server's
