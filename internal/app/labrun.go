@@ -224,10 +224,15 @@ func (r *runner) run(ctx context.Context, rs runSpec, h runHooks) (lab.Record, e
 	// Events come from the request's goroutine and the meter's poller:
 	// the front end sees them one at a time.
 	var (
-		evMu  sync.Mutex
-		power []lab.PowerPoint
-		start time.Time
+		evMu        sync.Mutex
+		power       []lab.PowerPoint
+		start, last time.Time
+		accJ, accS  float64
 	)
+	minWindow := max(time.Duration(cfg.PollInterval)/2, 10*time.Millisecond)
+	if mc.meter != nil {
+		minWindow = max(minWindow, 4*mc.meter.Info().UpdatePeriod)
+	}
 	hcfg := harness.Config{
 		Meter:           mc.meter,
 		PollInterval:    time.Duration(cfg.PollInterval),
@@ -242,8 +247,21 @@ func (r *runner) run(ctx context.Context, rs runSpec, h runHooks) (lab.Record, e
 			defer evMu.Unlock()
 			switch {
 			case e.Kind == harness.EventMark && e.Mark == harness.MarkStart:
-				start = e.Time
-			case e.Kind == harness.EventPower && !start.IsZero():
+				start, last = e.Time, e.Time
+			case e.Kind == harness.EventPower:
+				// Readings closer together than the meter can resolve
+				// (a mark just after a poll) give absurd powers: merge
+				// them into windows of at least minWindow, energy-weighted.
+				if start.IsZero() || !e.Time.After(last) {
+					return
+				}
+				dt := e.Time.Sub(last).Seconds()
+				accJ, accS, last = accJ+e.Watts*dt, accS+dt, e.Time
+				if accS < minWindow.Seconds() {
+					return
+				}
+				e.Watts = accJ / accS
+				accJ, accS = 0, 0
 				power = append(power, lab.PowerPoint{OffsetMs: float64(e.Time.Sub(start)) / float64(time.Millisecond), Watts: e.Watts})
 			}
 			if h.event != nil {

@@ -1,0 +1,168 @@
+// energylab web lab: helpers shared by the pages. No framework, no build step.
+"use strict";
+
+const $ = (sel, root = document) => root.querySelector(sel);
+const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
+
+// el builds an element: el("td", {class: "num"}, "text", child...).
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else if (k === "class") e.className = v;
+    else e.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined) continue;
+    e.append(c instanceof Node ? c : String(c));
+  }
+  return e;
+}
+
+// api fetches JSON and throws an Error carrying the server's message and hint.
+async function api(path, opts = {}) {
+  const init = { method: opts.method || "GET", headers: {} };
+  if (opts.body !== undefined) {
+    init.body = JSON.stringify(opts.body);
+    init.headers["Content-Type"] = "application/json";
+  }
+  const r = await fetch(path, init);
+  const text = await r.text();
+  let data;
+  try { data = JSON.parse(text); } catch { data = { error: text }; }
+  if (!r.ok) {
+    const e = new Error((data && data.error) || r.statusText);
+    e.hint = data && data.hint;
+    e.status = r.status;
+    throw e;
+  }
+  return data;
+}
+
+function wsURL(path) {
+  return (location.protocol === "https:" ? "wss://" : "ws://") + location.host + path;
+}
+
+// num formats a figure with 3 significant digits; null is "absent".
+function num(v, digits = 3) {
+  if (v === null || v === undefined || Number.isNaN(v)) return "—";
+  if (v === 0) return "0";
+  const a = Math.abs(v);
+  if (a >= 1e5 || a < 1e-4) return v.toExponential(digits - 1);
+  return Number(v.toPrecision(digits)).toString();
+}
+
+// wh formats energy in the unit that reads best (Wh, mWh, µWh).
+function wh(v) {
+  if (v === null || v === undefined) return "absent";
+  const a = Math.abs(v);
+  if (a >= 1 || a === 0) return num(v) + " Wh";
+  if (a >= 1e-3) return num(v * 1e3) + " mWh";
+  return num(v * 1e6) + " µWh";
+}
+
+function ms(v) {
+  if (v === null || v === undefined) return "—";
+  return v >= 1000 ? num(v / 1000) + " s" : num(v) + " ms";
+}
+
+function kindBadge(kind) {
+  const k = kind || "absent";
+  return el("span", { class: "badge " + k }, k);
+}
+
+// niceTicks returns about n round tick values covering [lo, hi].
+function niceTicks(lo, hi, n = 5) {
+  if (!(hi > lo)) { hi = lo + 1; }
+  const raw = (hi - lo) / n, p = Math.pow(10, Math.floor(Math.log10(raw)));
+  const step = [1, 2, 2.5, 5, 10].map(m => m * p).find(s => s >= raw);
+  const out = [];
+  for (let v = Math.floor(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+  if (out[out.length - 1] < hi) out.push(Number((out[out.length - 1] + step).toPrecision(12)));
+  return out;
+}
+
+// LiveChart draws a power trace as SVG while a run streams: axes with units,
+// ticks, and the phase marks. The finished run is then redrawn by the server.
+class LiveChart {
+  constructor(container, { title = "Live power", xLabel = "time since the request (s)", yLabel = "power (W)" } = {}) {
+    this.c = container; this.title = title; this.xLabel = xLabel; this.yLabel = yLabel;
+    this.points = []; this.marks = []; this.pending = false;
+    this.draw();
+  }
+  reset() { this.points = []; this.marks = []; this.draw(); }
+  add(x, y) { this.points.push([x, y]); this.schedule(); }
+  mark(x, label) { this.marks.push([x, label]); this.schedule(); }
+  schedule() {
+    if (this.pending) return;
+    this.pending = true;
+    requestAnimationFrame(() => { this.pending = false; this.draw(); });
+  }
+  draw() {
+    const W = 640, H = 260, L = 56, R = 16, T = 28, B = 44;
+    const NS = "http://www.w3.org/2000/svg";
+    const s = (tag, attrs, text) => {
+      const e = document.createElementNS(NS, tag);
+      for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+      if (text !== undefined) e.textContent = text;
+      return e;
+    };
+    const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", class: "live-chart", "data-points": this.points.length });
+    svg.append(s("title", {}, this.title));
+    svg.append(s("text", { x: L, y: 16, "font-size": 13, "font-weight": 600 }, this.title));
+    const xs = this.points.map(p => p[0]).concat(this.marks.map(m => m[0]));
+    const ys = this.points.map(p => p[1]);
+    const xt = niceTicks(0, Math.max(1, ...xs), 6), yt = niceTicks(0, Math.max(1, ...ys), 5);
+    const x0 = xt[0], x1 = xt[xt.length - 1], y0 = yt[0], y1 = yt[yt.length - 1];
+    const px = x => L + (x - x0) / (x1 - x0) * (W - L - R), py = y => H - B - (y - y0) / (y1 - y0) * (H - T - B);
+    for (const t of yt) {
+      svg.append(s("line", { x1: L, x2: W - R, y1: py(t), y2: py(t), stroke: "#e3e6ec" }));
+      svg.append(s("text", { x: L - 6, y: py(t) + 4, "text-anchor": "end", "font-size": 11, fill: "#5b6475" }, num(t)));
+    }
+    for (const t of xt) {
+      svg.append(s("line", { x1: px(t), x2: px(t), y1: H - B, y2: H - B + 4, stroke: "#5b6475" }));
+      svg.append(s("text", { x: px(t), y: H - B + 16, "text-anchor": "middle", "font-size": 11, fill: "#5b6475" }, num(t)));
+    }
+    svg.append(s("line", { x1: L, x2: W - R, y1: H - B, y2: H - B, stroke: "#5b6475" }));
+    svg.append(s("line", { x1: L, x2: L, y1: T, y2: H - B, stroke: "#5b6475" }));
+    svg.append(s("text", { x: (L + W - R) / 2, y: H - 8, "text-anchor": "middle", "font-size": 12 }, this.xLabel));
+    svg.append(s("text", { x: 14, y: (T + H - B) / 2, "text-anchor": "middle", "font-size": 12, transform: `rotate(-90 14 ${(T + H - B) / 2})` }, this.yLabel));
+    for (const [x, label] of this.marks) {
+      svg.append(s("line", { x1: px(x), x2: px(x), y1: T, y2: H - B, stroke: "#D55E00", "stroke-dasharray": "4 3", class: "mark" }));
+      svg.append(s("text", { x: px(x) + 3, y: T + 10, "font-size": 10, fill: "#D55E00" }, label));
+    }
+    if (this.points.length > 1) {
+      const d = this.points.map((p, i) => (i ? "L" : "M") + px(p[0]).toFixed(1) + " " + py(p[1]).toFixed(1)).join(" ");
+      svg.append(s("path", { d, fill: "none", stroke: "#0072B2", "stroke-width": 1.8, class: "series" }));
+    } else {
+      svg.append(s("text", { x: (L + W - R) / 2, y: (T + H - B) / 2, "text-anchor": "middle", fill: "#8a93a6", "font-size": 12 },
+        this.points.length ? "waiting for more readings…" : "no power readings yet"));
+    }
+    this.c.replaceChildren(svg);
+  }
+}
+
+// loadSVG fetches a server-rendered chart and inlines it.
+async function loadSVG(container, path) {
+  try {
+    const r = await fetch(path);
+    if (!r.ok) throw new Error((await r.json()).error || r.statusText);
+    container.innerHTML = await r.text(); // server-rendered, escaped SVG
+  } catch (e) {
+    container.replaceChildren(el("p", { class: "hint" }, "chart unavailable: " + e.message));
+  }
+}
+
+// healthBadge shows the providers' state in the header.
+async function healthBadge(target) {
+  try {
+    const h = await api("/api/health");
+    const p = h.providers || {};
+    const parts = Object.entries(p).map(([k, v]) => `${k}: ${v.status}`);
+    target.textContent = parts.join(" · ");
+    target.title = "session " + h.session;
+  } catch (e) {
+    target.textContent = "server unreachable: " + e.message;
+  }
+}
