@@ -391,6 +391,11 @@ var knownProviders = []string{"builtin/", "ollama/", "openai/", "groq/"}
 // modelName turns the original's (provider, model_name) into a lab name.
 func modelName(provider, model string) (string, error) {
 	model = strings.TrimSpace(model)
+	switch provider {
+	case "", "local", "cloud", "builtin", "ollama", "openai", "groq":
+	default:
+		return "", BadRequest("provider is local, cloud, or omitted with a provider/model name", "unknown provider %q", provider)
+	}
 	if model == "" {
 		return "", BadRequest("pick a model, e.g. builtin/synthetic-tiny (GET /api/models lists them)", "No model selected. Please choose a model.")
 	}
@@ -404,10 +409,10 @@ func modelName(provider, model string) (string, error) {
 		return "ollama/" + model, nil
 	case "cloud", "groq":
 		return "groq/" + model, nil
-	case "":
-		return "", BadRequest("prefix the model with its provider: builtin/, ollama/, openai/ or groq/", "model_name %q has no provider", model)
+	case "builtin", "openai":
+		return provider + "/" + model, nil
 	}
-	return "", BadRequest("provider is local, cloud, or omitted with a provider/model name", "unknown provider %q", provider)
+	return "", BadRequest("prefix the model with its provider: builtin/, ollama/, openai/ or groq/", "model_name %q has no provider", model)
 }
 
 func checkSize(parts ...string) error {
