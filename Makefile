@@ -4,7 +4,7 @@ FUZZTIME ?= 8s
 PROMPT   ?= Why is the sky blue?
 BIN      := bin/energylab
 
-.PHONY: all build run test unit fuzz bench check tags generate clean
+.PHONY: all build run serve test unit fuzz bench loadtest check tags generate clean
 
 all: build
 
@@ -14,6 +14,10 @@ build:
 # One energy test on the embedded default model (nothing to install).
 run: build
 	./$(BIN) run "$(PROMPT)"
+
+# The web lab on http://127.0.0.1:8001/.
+serve: build
+	./$(BIN) serve
 
 # The whole suite: gofmt, vet, the build-tag check, a cgo-free build, every
 # test under the race detector, and every fuzz target for FUZZTIME.
@@ -30,6 +34,10 @@ fuzz:
 
 tags:
 	./scripts/check_build_tags.sh
+
+# The web lab's load test: 50 concurrent runs, time to first token.
+loadtest:
+	$(GO) test -count=1 -run TestWebLoad -v ./internal/app/ | grep -E 'concurrent runs|^(ok|FAIL|---)'
 
 # Speed and overhead figures quoted in the README.
 bench:

@@ -462,3 +462,32 @@ func TestBenchmarksCustomAndCalibrated(t *testing.T) {
 		t.Errorf("calibrate without runs: %d %s", r.code, r.stderr)
 	}
 }
+
+func TestRunsChartWritesSVG(t *testing.T) {
+	home := t.TempDir()
+	r := run(t, home, "run", "-json", "-max-tokens", "8", "-baseline", "100ms", "-poll-interval", "20ms", "hello")
+	if r.code != 0 {
+		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
+	}
+	rec := decode(t, r.stdout)
+	out := filepath.Join(home, "breakdown.svg")
+	c := run(t, home, "runs", "chart", rec.ID, "-chart", "breakdown", "-o", out)
+	if c.code != 0 {
+		t.Fatalf("runs chart: exit %d\n%s", c.code, c.stderr)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil || !bytes.HasPrefix(b, []byte("<svg")) || !bytes.Contains(b, []byte(`class="bar`)) {
+		t.Fatalf("chart file: %v\n%.300s", err, b)
+	}
+	if c := run(t, home, "runs", "chart", rec.ID, "-chart", "pie"); c.code != 2 || !strings.Contains(c.stderr, "want power, breakdown or energy") {
+		t.Errorf("unknown chart: exit %d\n%s", c.code, c.stderr)
+	}
+	// A file that cannot be written leaves nothing behind.
+	bad := filepath.Join(home, "missing-dir", "x.svg")
+	if c := run(t, home, "runs", "chart", rec.ID, "-o", bad); c.code != 1 {
+		t.Errorf("unwritable path: exit %d\n%s", c.code, c.stderr)
+	}
+	if s := run(t, home, "runs", "-session", "nope"); s.code != 0 || !strings.Contains(s.stdout, "no runs") {
+		t.Errorf("runs -session: %d\n%s", s.code, s.stdout)
+	}
+}

@@ -70,7 +70,7 @@ func commands() []command {
 		{"run", "measure one prompt against a model (default: the embedded synthetic model)", cmdRun},
 		{"models", "list the models of every provider", cmdModels},
 		{"meters", "list the energy meters, their status and boundaries", cmdMeters},
-		{"runs", "list stored runs; runs show ID; runs rm ID; runs recalc [-family F]", cmdRuns},
+		{"runs", "list stored runs; runs show ID; runs chart ID; runs rm ID; runs recalc [-family F]", cmdRuns},
 		{"estimate", "estimate a request from published benchmarks, without running it", cmdEstimate},
 		{"benchmarks", "estimate families: list, info, use, add (custom), rm, calibrate", cmdBenchmarks},
 		{"presets", "list the system-prompt presets", cmdPresets},

@@ -1,12 +1,15 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -19,6 +22,7 @@ import (
 	"github.com/llm-energy-lab/energylab/internal/provider"
 	"github.com/llm-energy-lab/energylab/internal/report"
 	"github.com/llm-energy-lab/energylab/internal/store"
+	"github.com/llm-energy-lab/energylab/internal/web"
 )
 
 func writeJSON(w io.Writer, v any) error {
@@ -223,16 +227,24 @@ func cmdRuns(ctx context.Context, env Env, args []string) error {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		sub, args = args[0], args[1:]
 	}
+	// "runs show ID -json": the ID may come before the flags.
+	if (sub == "show" || sub == "chart" || sub == "rm") && len(args) > 1 && !strings.HasPrefix(args[0], "-") {
+		args = append(args[1:], args[0])
+	}
 	fs := flag.NewFlagSet("runs "+sub, flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print JSON")
 	var limit *int
-	var model, status *string
+	var model, status, session, chartKind, out *string
 	settings := []string{"db"}
 	switch sub {
 	case "list":
 		limit = fs.Int("limit", 20, "how many runs to list (0 = all)")
 		model = fs.String("model", "", "only runs of this model")
 		status = fs.String("status", "", "only runs with this status (ok, failed, cancelled)")
+		session = fs.String("session", "", "only runs of this session (a web lab server's, e.g. web-20261130T101500-1a2b3c)")
+	case "chart":
+		chartKind = fs.String("chart", "power", "which chart: power, breakdown or energy")
+		out = fs.String("o", "", "write the SVG to this file (default: standard output)")
 	case "recalc":
 		model = fs.String("model", "", "only runs of this model")
 		settings = append(settings, "family", "mlenergy-batch", "mlenergy-task")
@@ -251,7 +263,7 @@ func cmdRuns(ctx context.Context, env Env, args []string) error {
 		if fs.NArg() > 0 {
 			return usagef("runs list takes no arguments; to see one run: energylab runs show ID")
 		}
-		rs, err := db.ListRuns(ctx, store.RunFilter{Model: *model, Status: *status, Limit: *limit})
+		rs, err := db.ListRuns(ctx, store.RunFilter{Model: *model, Status: *status, Session: *session, Limit: *limit})
 		if err != nil {
 			return err
 		}
@@ -291,6 +303,15 @@ func cmdRuns(ctx context.Context, env Env, args []string) error {
 			return usagef("usage: energylab runs recalc [-family F] [-model M]")
 		}
 		return recalcRuns(ctx, env, db, cfg, *model)
+	case "chart":
+		if fs.NArg() != 1 {
+			return usagef("usage: energylab runs chart ID [-chart power|breakdown|energy] [-o FILE.svg]")
+		}
+		rec, err := db.GetRun(ctx, fs.Arg(0))
+		if err != nil {
+			return runErr(err, fs.Arg(0), db.Path())
+		}
+		return writeChart(env, rec, *chartKind, *out)
 	case "rm":
 		if fs.NArg() != 1 {
 			return usagef("usage: energylab runs rm ID (the full ID)")
@@ -301,7 +322,48 @@ func cmdRuns(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintf(env.Stdout, "deleted run %s\n", fs.Arg(0))
 		return nil
 	}
-	return usagef("unknown runs subcommand %q: want list, show, rm or recalc", sub)
+	return usagef("unknown runs subcommand %q: want list, show, chart, rm or recalc", sub)
+}
+
+// writeChart renders one of a run's charts (the web lab's) as SVG, to a
+// file written whole or not at all, or to standard output.
+func writeChart(env Env, rec lab.Record, kind, path string) error {
+	var buf bytes.Buffer
+	var err error
+	switch kind {
+	case "power":
+		err = web.PowerChart(rec).SVG(&buf)
+	case "breakdown":
+		err = web.BreakdownChart(rec).SVG(&buf)
+	case "energy":
+		err = web.EnergyChart(rec).SVG(&buf)
+	default:
+		return usagef("-chart %q: want power, breakdown or energy", kind)
+	}
+	if err != nil {
+		return err
+	}
+	if path == "" {
+		_, err := env.Stdout.Write(buf.Bytes())
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".chart-*.svg")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(buf.Bytes()); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	fmt.Fprintf(env.Stderr, "wrote the %s chart of run %s to %s\n", kind, rec.ID, path)
+	return nil
 }
 
 func runErr(err error, id, path string) error {

@@ -400,7 +400,10 @@ func modelName(provider, model string) (string, error) {
 		return "", BadRequest("pick a model, e.g. builtin/synthetic-tiny (GET /api/models lists them)", "No model selected. Please choose a model.")
 	}
 	for _, p := range knownProviders {
-		if strings.HasPrefix(model, p) {
+		if rest, ok := strings.CutPrefix(model, p); ok {
+			if strings.TrimSpace(rest) == "" {
+				return "", BadRequest("e.g. builtin/synthetic-tiny", "model_name %q names a provider but no model", model)
+			}
 			return model, nil
 		}
 	}
