@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/coder/websocket"
 )
 
 // The browser tests drive the web lab in real headless Chromium, as a user
@@ -277,5 +278,55 @@ func TestBrowserComparisonLab(t *testing.T) {
 	)
 	if tokens2 != "24" || !strings.Contains(energy2, "Wh") || !strings.Contains(title2, "[short]") {
 		t.Errorf("pane 2: %s tokens, energy %q, title %q", tokens2, energy2, title2)
+	}
+}
+
+// TestServeInterruptStoresRunsCancelled stops the server (Ctrl-C) while a
+// run streams: the run is stored as cancelled and the server exits cleanly.
+func TestServeInterruptStoresRunsCancelled(t *testing.T) {
+	home := t.TempDir()
+	cmd := exec.Command(binary, "serve", "-listen", "127.0.0.1:0", "-baseline", "100ms")
+	cmd.Env = append(cleanEnv(), "HOME="+home)
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	lines := bufio.NewScanner(out)
+	var url string
+	for url == "" && lines.Scan() {
+		url = regexp.MustCompile(`127\.0\.0\.1:\d+`).FindString(lines.Text())
+	}
+	c, _, err := websocket.Dial(t.Context(), "ws://"+url+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	if err := c.Write(t.Context(), websocket.MessageText, []byte(`{"model_name":"builtin/synthetic-tiny","user_prompt":"go on","max_tokens":1900}`)); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		_, b, err := c.Read(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), `"done":false`) {
+			break // a token: the run is decoding
+		}
+	}
+	cmd.Process.Signal(os.Interrupt)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve exited with %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	r := run(t, home, "runs", "-json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"Status": "cancelled"`) {
+		t.Fatalf("runs after the interrupt:\n%s\n%s", r.stdout, r.stderr)
 	}
 }
