@@ -218,6 +218,7 @@ func TestBrowserEnergyLab(t *testing.T) {
 
 	do(t, ctx, "stop a second run mid-stream and see the UI recover",
 		set("#max-tokens", "1800"),
+		click("#ignore-eos"),
 		click("#run"),
 		wait(`document.querySelector("#output").textContent.length > 20 && document.querySelector("#stop").disabled === false`),
 		click("#stop"),
@@ -260,6 +261,7 @@ func TestBrowserComparisonLab(t *testing.T) {
 		set("#pane_1 .max", "1800"),
 		set("#pane_2 .max", "24"),
 		set("#pane_2 .alias", "short"),
+		click("#fixed-length"),
 	)
 	do(t, ctx, "generate both at once, stop the long one",
 		click("#generate-all"),
@@ -302,7 +304,7 @@ func TestServeInterruptStoresRunsCancelled(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.CloseNow()
-	if err := c.Write(t.Context(), websocket.MessageText, []byte(`{"model_name":"builtin/synthetic-tiny","user_prompt":"go on","max_tokens":1900}`)); err != nil {
+	if err := c.Write(t.Context(), websocket.MessageText, []byte(`{"model_name":"builtin/synthetic-tiny","user_prompt":"go on","max_tokens":1900,"ignore_eos":true}`)); err != nil {
 		t.Fatal(err)
 	}
 	for {

@@ -28,7 +28,9 @@ type runSpec struct {
 	seed    *int64
 	topP    *float64
 	think   *bool
-	session string
+	// ignoreEOS asks for exactly max-tokens tokens.
+	ignoreEOS bool
+	session   string
 }
 
 // runHooks are how a front end follows a run; nil hooks are skipped.
@@ -96,7 +98,7 @@ func (r *runner) run(ctx context.Context, rs runSpec, h runHooks) (lab.Record, e
 	req := provider.Request{Model: info.Model, Messages: composed.Messages, Options: provider.Options{MaxTokens: cfg.Run.MaxTokens}}
 	temp := cfg.Run.Temperature
 	req.Options.Temperature = &temp
-	req.Options.Seed, req.Options.TopP, req.Options.Think = rs.seed, rs.topP, rs.think
+	req.Options.Seed, req.Options.TopP, req.Options.Think, req.Options.IgnoreEOS = rs.seed, rs.topP, rs.think, rs.ignoreEOS
 
 	// Count the prompt where the lab has the model's tokenizer, and check
 	// it fits before anything is measured.

@@ -36,6 +36,7 @@ type runFlags struct {
 	seed                       optInt
 	topP                       optFloat
 	think                      optBool
+	ignoreEOS                  bool
 	json, quiet                bool
 }
 
@@ -166,6 +167,7 @@ func cmdRun(ctx context.Context, env Env, args []string) error {
 	fs.Var(&rf.seed, "seed", "sampling seed")
 	fs.Var(&rf.topP, "top-p", "nucleus sampling probability")
 	fs.Var(&rf.think, "think", "ask a reasoning model to think (true/false; unset = the model's default)")
+	fs.BoolVar(&rf.ignoreEOS, "ignore-eos", false, "generate exactly -max-tokens tokens, masking end-of-sequence (builtin, vLLM, llama.cpp; Ollama ignores it)")
 	fs.BoolVar(&rf.json, "json", false, "print the run record as JSON")
 	fs.BoolVar(&rf.quiet, "quiet", false, "do not stream the response or progress")
 	fs.Usage = func() {
@@ -184,7 +186,7 @@ func cmdRun(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	rs := runSpec{cfg: cfg, spec: spec, preset: presetName}
+	rs := runSpec{cfg: cfg, spec: spec, preset: presetName, ignoreEOS: rf.ignoreEOS}
 	if rf.seed.set {
 		rs.seed = &rf.seed.v
 	}

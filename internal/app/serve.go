@@ -454,7 +454,7 @@ func (b *webBackend) Measure(ctx context.Context, req web.RunRequest, h web.Hook
 	if err := cfg.Validate(); err != nil {
 		return lab.Record{}, webErr(err)
 	}
-	rs := runSpec{cfg: cfg, preset: req.Preset, seed: req.Seed, topP: req.TopP, think: req.Think, session: req.Session,
+	rs := runSpec{cfg: cfg, preset: req.Preset, seed: req.Seed, topP: req.TopP, think: req.Think, ignoreEOS: req.IgnoreEOS, session: req.Session,
 		spec: middlewareSpecOf(req)}
 	rec, err := b.r.run(ctx, rs, runHooks{event: h.Event, log: h.Log, warn: func(s string) { h.Log("warning: " + s) }, prepared: h.Prepared})
 	return rec, webErr(err)

@@ -409,7 +409,7 @@ func TestWebCancelMidPrefillAndMidDecode(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := w.dial("/ws")
-			send(t, c, map[string]any{"model_name": tc.model, "user_prompt": "count to a thousand", "max_tokens": 1500, "temp": 0})
+			send(t, c, map[string]any{"model_name": tc.model, "user_prompt": "count to a thousand", "max_tokens": 1500, "temp": 0, "ignore_eos": true})
 			sent := false
 			msgs := collect(t, c, func(m wsMsg) {
 				if !sent && tc.cancelOn(m) {
@@ -511,7 +511,7 @@ func TestWebProtocolErrors(t *testing.T) {
 		t.Errorf("%d runs stored by bad requests", n)
 	}
 	// A second run on a busy socket is refused; the first one goes on.
-	send(t, c, map[string]any{"model_name": "builtin/synthetic-tiny", "user_prompt": "one", "max_tokens": 400})
+	send(t, c, map[string]any{"model_name": "builtin/synthetic-tiny", "user_prompt": "one", "max_tokens": 400, "ignore_eos": true})
 	send(t, c, map[string]any{"model_name": "builtin/synthetic-tiny", "user_prompt": "two", "max_tokens": 4})
 	var rejected, done int
 	for done == 0 {
@@ -545,7 +545,7 @@ func TestWebProtocolErrors(t *testing.T) {
 func TestWebDisconnectCancelsRun(t *testing.T) {
 	w := startWebLab(t, web.Options{}, nil)
 	c := w.dial("/ws")
-	send(t, c, map[string]any{"model_name": "builtin/synthetic-tiny", "user_prompt": "long", "max_tokens": 1800, "temp": 0})
+	send(t, c, map[string]any{"model_name": "builtin/synthetic-tiny", "user_prompt": "long", "max_tokens": 1800, "temp": 0, "ignore_eos": true})
 	for {
 		m, err := readMsg(t, c, 30*time.Second)
 		if err != nil {
@@ -572,8 +572,8 @@ func TestWebDisconnectCancelsRun(t *testing.T) {
 func TestWebBehaviourPanes(t *testing.T) {
 	w := startWebLab(t, web.Options{}, nil)
 	a, b := w.dial("/ws/behaviour"), w.dial("/ws/behaviour")
-	send(t, a, map[string]any{"model_name": "builtin/synthetic-tiny", "system": "You are terse.", "user": "hi", "template": "", "max_tokens": 1500, "model_key": "instruct", "pane": "p1"})
-	send(t, b, map[string]any{"model_name": "builtin/synthetic-tiny", "system": "", "user": "hi", "max_tokens": 6, "pane": "p2", "measure": false})
+	send(t, a, map[string]any{"model_name": "builtin/synthetic-tiny", "system": "You are terse.", "user": "hi", "template": "", "max_tokens": 1500, "model_key": "instruct", "pane": "p1", "ignore_eos": true})
+	send(t, b, map[string]any{"model_name": "builtin/synthetic-tiny", "system": "", "user": "hi", "max_tokens": 6, "pane": "p2", "measure": false, "ignore_eos": true})
 	var wg sync.WaitGroup
 	finals := make([]wsMsg, 2)
 	for i, c := range []*wsClient{a, b} {

@@ -64,6 +64,13 @@ type Options struct {
 	// NumCtx is the context window to allocate (Ollama num_ctx); 0 leaves
 	// the provider's default.
 	NumCtx int `json:"num_ctx,omitempty"`
+	// IgnoreEOS generates MaxTokens tokens whatever the model samples, by
+	// masking its end-of-generation tokens (llama.cpp's and vLLM's
+	// ignore_eos): fixed-length runs for experiments. The builtin engine
+	// and OpenAI-compatible servers that accept ignore_eos honour it;
+	// Ollama has no such option and ignores it (the run's output count
+	// shows what happened).
+	IgnoreEOS bool `json:"ignore_eos,omitempty"`
 }
 
 // Request is one chat request. Model is the provider's own model name, without

@@ -51,6 +51,8 @@ type RunRequest struct {
 	Seed        *int64
 	TopP        *float64
 	Think       *bool
+	// IgnoreEOS asks for exactly MaxTokens tokens (see provider.Options).
+	IgnoreEOS bool
 	// Meter is "auto", "rapl", "cpu-model" or "none"; "" is the server's.
 	Meter string
 	// Family is the estimate family; "" is the server's selection.

@@ -452,6 +452,7 @@ type energyPayload struct {
 	TopP                *float64        `json:"top_p"`
 	LivePower           *bool           `json:"enable_live_power_monitoring"`
 	IncludeThinking     *bool           `json:"include_thinking"`
+	IgnoreEOS           bool            `json:"ignore_eos"`
 	Provider            string          `json:"provider"`
 	Meter               string          `json:"meter"`
 	SystemPreset        string          `json:"system_preset"`
@@ -499,7 +500,7 @@ func decodeEnergy(data []byte) (RunRequest, labels, error) {
 		return RunRequest{}, l, err
 	}
 	req := RunRequest{Model: model, System: sys, User: user, Context: p.ConversationContext, Injections: p.Injections,
-		Preset: p.SystemPreset, Temperature: p.Temp, MaxTokens: p.MaxTokens, Seed: p.Seed, TopP: p.TopP, Think: p.IncludeThinking,
+		Preset: p.SystemPreset, Temperature: p.Temp, MaxTokens: p.MaxTokens, Seed: p.Seed, TopP: p.TopP, Think: p.IncludeThinking, IgnoreEOS: p.IgnoreEOS,
 		Meter: p.Meter, Grid: p.Grid, GridFactor: p.GridFactor, PUE: p.PUE}
 	if req.Meter == "" && p.LivePower != nil && !*p.LivePower {
 		req.Meter = "none"
@@ -531,6 +532,7 @@ type behaviourPayload struct {
 	MaxTokens     *int     `json:"max_tokens"`
 	Stop          []string `json:"stop"`
 	Seed          *int64   `json:"seed"`
+	IgnoreEOS     bool     `json:"ignore_eos"`
 	Provider      string   `json:"provider"`
 	// Measure (default true) meters the pane: measured runs take turns
 	// on this host; false runs panes at once with estimates only.
@@ -559,7 +561,7 @@ func decodeBehaviour(data []byte) (RunRequest, labels, error) {
 	if err := checkSize(p.System, p.User); err != nil {
 		return RunRequest{}, l, err
 	}
-	req := RunRequest{Model: model, System: p.System, User: p.User, Temperature: p.Temp, TopP: p.TopP, MaxTokens: p.MaxTokens, Seed: p.Seed}
+	req := RunRequest{Model: model, System: p.System, User: p.User, Temperature: p.Temp, TopP: p.TopP, MaxTokens: p.MaxTokens, Seed: p.Seed, IgnoreEOS: p.IgnoreEOS}
 	if p.Measure != nil && !*p.Measure {
 		req.Meter = "none"
 	}

@@ -2,6 +2,7 @@ package chat
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -254,6 +255,16 @@ func (t *Template) ThinkEnd() int { return t.thinkClose }
 // (Llama 3); </s> (Llama 2, Mistral, Zephyr); and the vocabulary's EOS and
 // EOT ids in every family.
 func (t *Template) IsStop(id int) bool { return t.stops[id] }
+
+// Stops returns the template's stop token IDs, sorted.
+func (t *Template) Stops() []int {
+	ids := make([]int, 0, len(t.stops))
+	for id := range t.stops {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
 
 // part is a piece of a rendered template: a token (id >= 0) whose name is
 // text, or text (id -1).

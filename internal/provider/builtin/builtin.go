@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -624,7 +625,7 @@ func (p *Provider) Stream(ctx context.Context, req provider.Request, fn func(pro
 		return finish(fmt.Errorf("%s/%s: %w", ProviderName, req.Model, err))
 	}
 	g := &generation{
-		ctx: ctx, sess: sess, tmpl: t.tmpl, fn: fn, u: &u,
+		ctx: ctx, sess: sess, tmpl: t.tmpl, fn: fn, u: &u, ignoreEOS: o.IgnoreEOS,
 		sampler:  sampler.New(temperature, topP, seed),
 		content:  tokenizer.NewStreamDecoder(t.tok),
 		thoughts: tokenizer.NewStreamDecoder(t.tok),
@@ -659,6 +660,8 @@ type generation struct {
 	content  *tokenizer.StreamDecoder
 	thoughts *tokenizer.StreamDecoder
 	fnTime   time.Duration
+	// ignoreEOS masks the stop tokens so that generation runs to maxTokens.
+	ignoreEOS bool
 }
 
 // errFn marks an error returned by fn, which Stream returns unwrapped.
@@ -715,6 +718,13 @@ func (g *generation) run(logits []float32, maxTokens int, think bool) (err error
 		}
 		if err := g.ctx.Err(); err != nil {
 			return fmt.Errorf("decode: %w", err)
+		}
+		if g.ignoreEOS {
+			for _, s := range g.tmpl.Stops() {
+				if s < len(logits) {
+					logits[s] = float32(math.Inf(-1))
+				}
+			}
 		}
 		id := g.sampler.Sample(logits)
 		if g.tmpl.IsStop(id) {

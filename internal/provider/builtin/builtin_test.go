@@ -460,3 +460,31 @@ func TestConcurrentStreams(t *testing.T) {
 		}
 	}
 }
+
+// TestIgnoreEOS finds a sampled request that stops early, then asks for the
+// same with IgnoreEOS: it runs to MaxTokens, never emitting a stop token.
+func TestIgnoreEOS(t *testing.T) {
+	ctx := context.Background()
+	p := New(Options{Threads: 2})
+	const max = 200
+	for seed := int64(1); seed <= 60; seed++ {
+		opts := provider.Options{Seed: ptr(seed), Temperature: ptr(1.5), MaxTokens: max}
+		u, err := p.Stream(ctx, provider.Request{Model: tiny, Messages: question, Options: opts}, func(provider.Chunk) error { return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.DoneReason != "stop" {
+			continue
+		}
+		opts.IgnoreEOS = true
+		v, err := p.Stream(ctx, provider.Request{Model: tiny, Messages: question, Options: opts}, func(provider.Chunk) error { return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.DoneReason != "length" || v.CompletionTokens != max {
+			t.Fatalf("seed %d: without IgnoreEOS stopped after %d tokens; with it: %q after %d", seed, u.CompletionTokens, v.DoneReason, v.CompletionTokens)
+		}
+		return
+	}
+	t.Fatal("no seed made the synthetic model stop early: the test cannot check IgnoreEOS")
+}

@@ -226,6 +226,9 @@ type chatRequest struct {
 	Temperature   *float64      `json:"temperature,omitempty"`
 	TopP          *float64      `json:"top_p,omitempty"`
 	Seed          *int64        `json:"seed,omitempty"`
+	// IgnoreEOS is vLLM's and llama.cpp server's extension; other servers
+	// ignore or refuse it, so it is sent only when asked for.
+	IgnoreEOS bool `json:"ignore_eos,omitempty"`
 }
 
 type chatMessage struct {
@@ -256,6 +259,7 @@ func newChatRequest(req provider.Request) chatRequest {
 		Temperature:   o.Temperature,
 		TopP:          o.TopP,
 		Seed:          o.Seed,
+		IgnoreEOS:     o.IgnoreEOS,
 	}
 }
 

@@ -412,7 +412,7 @@ func TestStreamRequest(t *testing.T) {
 					{Role: provider.RoleSystem, Content: "Be brief."},
 					{Role: provider.RoleUser, Content: "Hi"},
 				},
-				Options: provider.Options{Temperature: &temp, TopP: &topP, MaxTokens: 64, Seed: &seed, Think: &yes, NumCtx: 4096},
+				Options: provider.Options{Temperature: &temp, TopP: &topP, MaxTokens: 64, Seed: &seed, Think: &yes, NumCtx: 4096, IgnoreEOS: true},
 			},
 			want: map[string]any{
 				"model": fakeModel,
@@ -426,6 +426,7 @@ func TestStreamRequest(t *testing.T) {
 				"temperature":    0.0,
 				"top_p":          0.95,
 				"seed":           7.0,
+				"ignore_eos":     true,
 			},
 		},
 		{

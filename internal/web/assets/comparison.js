@@ -70,7 +70,7 @@ class Pane {
     this.ws.send(JSON.stringify({
       model_name: this.model, system: this.q(".system").value, user: this.q(".user").value,
       temp: Number(this.q(".temp").value), max_tokens: Number(this.q(".max").value),
-      pane: this.id, model_key: "instruct", measure: $("#measure").checked,
+      pane: this.id, model_key: "instruct", measure: $("#measure").checked, ignore_eos: $("#fixed-length").checked,
     }));
   }
   stop() { if (this.running) { this.ws.send(JSON.stringify({ command: "cancel" })); this.setState("stopping"); } }

@@ -200,6 +200,7 @@ function payload() {
     temp: Number($("#temperature").value),
     max_tokens: Number($("#max-tokens").value),
     include_thinking: $("#think").checked,
+    ignore_eos: $("#ignore-eos").checked,
     strategy_name: state.injections.length ? "custom_injection" : "baseline",
     grid: $("#grid").value || undefined,
     pue: Number($("#pue").value) || undefined,
