@@ -22,12 +22,12 @@ import (
 type runSpec struct {
 	// cfg holds the run's settings (model, meter, max tokens, temperature,
 	// grid, PUE, estimate family, timeout); it has been validated.
-	cfg     config.Config
-	spec    middleware.Spec
-	preset  string
-	seed    *int64
-	topP    *float64
-	think   *bool
+	cfg    config.Config
+	spec   middleware.Spec
+	preset string
+	seed   *int64
+	topP   *float64
+	think  *bool
 	// ignoreEOS asks for exactly max-tokens tokens.
 	ignoreEOS bool
 	session   string
