@@ -191,7 +191,17 @@ func TestRunMeasuredOnPowercapTree(t *testing.T) {
 	if !near(*rec.Energy.TotalWh, want, 0.1) {
 		t.Errorf("total %v Wh, want %v Wh (40 W over %.1f ms)", *rec.Energy.TotalWh, want, rec.Timing.TotalMs)
 	}
-	if b := rec.Energy.Active.Baseline; b == nil || !near(b.Watts, watts, 0.05) {
+	switch b := rec.Energy.Active.Baseline; {
+	case b == nil:
+		t.Error("no baseline")
+	case b.Disturbed:
+		// A loaded test machine can starve the player that writes the
+		// counters; the lab must then say the idle sample is unreliable.
+		if !flagged(rec, lab.FlagIdleDisturbed) {
+			t.Errorf("disturbed baseline %+v without the %s flag", b, lab.FlagIdleDisturbed)
+		}
+		t.Logf("the idle sample was disturbed on this loaded machine (%.1f W, CV %.2f) and flagged", b.Watts, b.CV)
+	case !near(b.Watts, watts, 0.05):
 		t.Errorf("baseline %+v, want about 40 W", b)
 	}
 }
