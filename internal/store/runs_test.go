@@ -70,7 +70,7 @@ func fullRecord() *lab.Record {
 				{Role: provider.RoleSystem, Content: "You are terse.\nToday is Sunday."},
 				{Role: provider.RoleUser, Content: "Why is the sky blue? ☀️"},
 			},
-			Options: provider.Options{Temperature: f64(0), TopP: f64(0.9), MaxTokens: 256, Seed: ptrTo(int64(42)), Think: ptrTo(false), NumCtx: 4096},
+			Options: provider.Options{Temperature: f64(0), TopP: f64(0.9), MaxTokens: 256, Seed: ptrTo(int64(42)), Think: ptrTo(false), NumCtx: 4096, IgnoreEOS: true},
 		},
 		Response: lab.ResponseRecord{Text: "Rayleigh scattering.", Thinking: "short", Meaningless: true, DoneReason: "stop"},
 		Tokens: lab.Tokens{
