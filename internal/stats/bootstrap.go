@@ -17,31 +17,47 @@ func newRNG(opt Options) *rand.PCG {
 	return rand.NewPCG(opt.Seed, pcgStream)
 }
 
-// uniformIndex returns a uniformly distributed integer in [0, n), n > 0,
-// by Lemire's multiply-and-shift method with rejection of the biased low
-// range (so the result is exactly uniform). It is used instead of
-// rand.Rand.IntN, which does the same, to avoid an interface call per draw in
-// the bootstrap's inner loop.
-func uniformIndex(p *rand.PCG, n uint64) uint64 {
-	hi, lo := bits.Mul64(p.Uint64(), n)
-	if lo < n {
-		thresh := -n % n // 2⁶⁴ mod n
+// centered holds a sample as its mean m and deviations d[i] = x[i] − m, so
+// that a resampled mean can be formed as m + Σd/n: the rounding error then
+// scales with the spread of the data rather than with its magnitude, and a
+// constant sample resamples to exactly its mean.
+type centered struct {
+	m float64
+	d []float64
+}
+
+// center returns v (non-empty, finite) in centered form.
+func center(v []float64) centered {
+	m := mean(v)
+	d := make([]float64, len(v))
+	for i, x := range v {
+		d[i] = x - m
+	}
+	return centered{m: m, d: d}
+}
+
+// resampleMean returns the mean of len(c.d) values drawn from the sample
+// with replacement, advancing rng.
+//
+// Each index is drawn uniformly from [0, n) by Lemire's multiply-and-shift
+// method: the high word of u·n for a uniform 64-bit u, rejecting the
+// 2⁶⁴ mod n values of the low word that would bias it, so every index is
+// exactly equally likely (the method of rand.Rand.IntN, written out here so
+// that the generator state stays in registers in this hot loop).
+func resampleMean(rng *rand.PCG, c centered) float64 {
+	p := *rng
+	n := uint64(len(c.d))
+	thresh := -n % n // 2⁶⁴ mod n
+	var s float64
+	for range n {
+		hi, lo := bits.Mul64(p.Uint64(), n)
 		for lo < thresh {
 			hi, lo = bits.Mul64(p.Uint64(), n)
 		}
+		s += c.d[hi]
 	}
-	return hi
-}
-
-// resampleMean returns the mean of len(v) values drawn from v with
-// replacement.
-func resampleMean(rng *rand.PCG, v []float64) float64 {
-	n := uint64(len(v))
-	var s float64
-	for range n {
-		s += v[uniformIndex(rng, n)]
-	}
-	return s / float64(n)
+	*rng = p
+	return c.m + s/float64(n)
 }
 
 // percentileInterval sorts stats in place and returns its type-7 percentiles
@@ -56,10 +72,10 @@ func percentileInterval(stats []float64, level float64) (lo, hi float64) {
 // (len(v) >= 2, all finite).
 func bootstrapMeanCI(v []float64, opt Options) (lo, hi float64) {
 	rng := newRNG(opt)
-	b := opt.resamples()
-	means := make([]float64, b)
+	c := center(v)
+	means := make([]float64, opt.resamples())
 	for i := range means {
-		means[i] = resampleMean(rng, v)
+		means[i] = resampleMean(rng, c)
 	}
 	return percentileInterval(means, opt.level())
 }
@@ -71,10 +87,11 @@ func bootstrapMeanCI(v []float64, opt Options) (lo, hi float64) {
 // returned.
 func bootstrapTwoSample(a, b []float64, opt Options, f func(ma, mb float64) float64) (lo, hi float64) {
 	rng := newRNG(opt)
+	ca, cb := center(a), center(b)
 	vals := make([]float64, opt.resamples())
 	for i := range vals {
-		ma := resampleMean(rng, a)
-		mb := resampleMean(rng, b)
+		ma := resampleMean(rng, ca)
+		mb := resampleMean(rng, cb)
 		r := f(ma, mb)
 		if !isFinite(r) {
 			return math.NaN(), math.NaN()

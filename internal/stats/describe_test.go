@@ -168,3 +168,16 @@ func TestPercentile(t *testing.T) {
 	}
 	checkNaN(t, "Percentile(empty)", Percentile(nil, 0.5))
 }
+
+func TestDescribeConstantSample(t *testing.T) {
+	// The plain sum of ten 0.1 is 0.9999999999999999; the corrected mean
+	// is exactly 0.1 and the spread exactly zero.
+	xs := slices.Repeat([]float64{0.1}, 10)
+	s := Describe(xs, Options{})
+	if s.Mean != 0.1 || s.Median != 0.1 || s.SD != 0 || s.CV != 0 {
+		t.Errorf("Mean, Median, SD, CV = %v, %v, %v, %v; want 0.1, 0.1, 0, 0", s.Mean, s.Median, s.SD, s.CV)
+	}
+	if s.CILow != 0.1 || s.CIHigh != 0.1 {
+		t.Errorf("CI = [%v, %v], want [0.1, 0.1]", s.CILow, s.CIHigh)
+	}
+}

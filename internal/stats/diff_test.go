@@ -97,3 +97,19 @@ func TestDiffOfMeansEdges(t *testing.T) {
 	_, dof, _ = WelchTTest([]float64{1, 2, 3, 4}, []float64{0, 0, 0})
 	checkClose(t, "dof(one constant)", dof, 3, 1e-14)
 }
+
+// For moderately large samples the bootstrap interval of a difference of
+// means is close to d ± z·sqrt(s₁²/n₁ + s₂²/n₂) (bootstrap's n divisor).
+func TestDiffOfMeansMatchesNormalApproximation(t *testing.T) {
+	rng := rand.New(rand.NewPCG(32, 0))
+	a := sample(rng, 200, normal(10, 3))
+	b := sample(rng, 120, normal(9, 1))
+	d := DiffOfMeans(a, b, Options{Seed: 4})
+	ma, mb := mean(a), mean(b)
+	na, nb := float64(len(a)), float64(len(b))
+	checkClose(t, "Value", d.Value, ma-mb, 1e-13)
+	half := 1.959964 * math.Sqrt(variance(a, ma)*(na-1)/(na*na)+variance(b, mb)*(nb-1)/(nb*nb))
+	if math.Abs(d.Low-(d.Value-half)) > 0.1*half || math.Abs(d.High-(d.Value+half)) > 0.1*half {
+		t.Errorf("CI [%v, %v], normal approximation [%v, %v]", d.Low, d.High, d.Value-half, d.Value+half)
+	}
+}

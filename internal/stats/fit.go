@@ -119,8 +119,10 @@ func PolyEval(coef []float64, x float64) float64 {
 // Errors (wrapping the package's sentinel errors): ErrLengthMismatch if
 // len(X) != len(y) or the rows differ in length; ErrInvalidArgument for an
 // empty design (no rows or no columns); ErrTooFewPoints if n < p;
-// ErrNonFinite for a NaN or ±Inf in X or y; ErrRankDeficient if the columns
-// are linearly dependent (see rankTol) or a column is all zero.
+// ErrNonFinite for a NaN or ±Inf in X or y; ErrRankDeficient if a column is
+// all zero or the columns are (numerically) linearly dependent, i.e. some
+// diagonal element of R, after the column scaling, is below 1e-10 times the
+// largest in magnitude (a condition number beyond about 1e10).
 func MultiFit(X [][]float64, y []float64) (Fit, error) {
 	n := len(X)
 	if n != len(y) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -80,9 +81,16 @@ func TestMultiFitExact(t *testing.T) {
 			y = append(y, 0.5+2*u-3*v)
 		}
 	}
+	X0, y0 := make([][]float64, len(X)), slices.Clone(y)
+	for i, row := range X {
+		X0[i] = slices.Clone(row)
+	}
 	f, err := MultiFit(X, y)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !slices.Equal(y, y0) || !slices.EqualFunc(X, X0, slices.Equal[[]float64]) {
+		t.Error("MultiFit modified its inputs")
 	}
 	for k, want := range []float64{0.5, 2, -3} {
 		checkClose(t, "beta", f.Coef[k], want, 1e-13)

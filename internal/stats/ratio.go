@@ -49,9 +49,14 @@ type Ratio struct {
 // which a and b are resampled independently, each with replacement at its
 // own size, and the ratio of the two resampled means is taken.
 //
+// The interval is meant for a denominator sample whose values share one sign
+// (durations, token counts, energies); if mean(b) can come near zero the
+// ratio's sampling distribution is unbounded and no interval is reliable.
+//
 // For paired data where the ratio of totals is wanted (energy per token over
-// runs), use RatioOfSums; mean(a)/mean(b) equals Σa/Σb only when a and b are
-// paired and of equal length.
+// runs), use RatioOfSums; its value equals mean(a)/mean(b) when the two
+// slices have the same length and no non-finite values, but RatioOfSums
+// drops incomplete pairs together.
 func RatioOfMeans(a, b []float64, opt Options) Ratio {
 	va, vb := finite(a), finite(b)
 	r := Ratio{Value: math.NaN(), Low: math.NaN(), High: math.NaN(), N1: len(va), N2: len(vb)}

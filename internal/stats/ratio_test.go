@@ -2,6 +2,7 @@ package stats
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -75,5 +76,23 @@ func TestRatioOfMeansEdges(t *testing.T) {
 	r = RatioOfMeans([]float64{3, 3, 3}, []float64{2, 2}, Options{})
 	for name, v := range map[string]float64{"Value": r.Value, "Low": r.Low, "High": r.High} {
 		checkClose(t, name, v, 1.5, 0)
+	}
+}
+
+// For moderately large samples the bootstrap interval of a ratio of means
+// is close to the delta-method interval R ± z·R·sqrt(s₁²/(n₁m₁²) + s₂²/(n₂m₂²))
+// (with the bootstrap's n divisor in the variances).
+func TestRatioOfMeansMatchesDeltaMethod(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 0))
+	a := sample(rng, 200, normal(10, 2))
+	b := sample(rng, 150, normal(4, 1))
+	r := RatioOfMeans(a, b, Options{Seed: 2})
+	ma, mb := mean(a), mean(b)
+	na, nb := float64(len(a)), float64(len(b))
+	va, vb := variance(a, ma)*(na-1)/na, variance(b, mb)*(nb-1)/nb
+	se := r.Value * math.Sqrt(va/(na*ma*ma)+vb/(nb*mb*mb))
+	half := 1.959964 * se
+	if math.Abs(r.Low-(r.Value-half)) > 0.1*half || math.Abs(r.High-(r.Value+half)) > 0.1*half {
+		t.Errorf("CI [%v, %v], delta method [%v, %v]", r.Low, r.High, r.Value-half, r.Value+half)
 	}
 }
