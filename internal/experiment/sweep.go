@@ -12,10 +12,10 @@ import (
 
 // SweepPoint is one run of the sweep.
 type SweepPoint struct {
-	Target       int     `json:"target_context_tokens"`
-	ID           string  `json:"id"`
-	InputTokens  int     `json:"input_tokens"`
-	OutputTokens int     `json:"output_tokens"`
+	Target       int      `json:"target_context_tokens"`
+	ID           string   `json:"id"`
+	InputTokens  int      `json:"input_tokens"`
+	OutputTokens int      `json:"output_tokens"`
 	PrefillWh    *float64 `json:"prefill_wh"`
 	DecodeWh     *float64 `json:"decode_wh"`
 	Excluded     string   `json:"excluded,omitempty"`
