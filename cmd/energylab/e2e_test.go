@@ -1,16 +1,19 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -499,5 +502,50 @@ func TestRunsChartWritesSVG(t *testing.T) {
 	}
 	if s := run(t, home, "runs", "-session", "nope"); s.code != 0 || !strings.Contains(s.stdout, "no runs") {
 		t.Errorf("runs -session: %d\n%s", s.code, s.stdout)
+	}
+}
+
+// TestBatchStoppedMidway interrupts a batch: the finished runs stay
+// stored, the partial statistics are printed and the experiment is stored.
+func TestBatchStoppedMidway(t *testing.T) {
+	home := t.TempDir()
+	cmd := exec.Command(binary, "batch", "-runs", "40", "-warmup", "0", "-max-tokens", "300", "-baseline", "100ms", "hello")
+	cmd.Env = append(cleanEnv(), "HOME="+home)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(stderr)
+	n := 0
+	for lines.Scan() {
+		if strings.Contains(lines.Text(), "/40 run") {
+			n++
+			if n == 3 {
+				cmd.Process.Signal(os.Interrupt)
+				break
+			}
+		}
+	}
+	go io.Copy(io.Discard, stderr)
+	err := cmd.Wait()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 130 {
+		t.Fatalf("exit: %v\n%s", err, out.String())
+	}
+	re := regexp.MustCompile(`(\d+) runs, (\d+) included`)
+	m := re.FindStringSubmatch(out.String())
+	if m == nil || m[1] == "40" || m[1] == "0" {
+		t.Fatalf("no partial statistics:\n%s", out.String())
+	}
+	id := regexp.MustCompile(`stored as experiment (batch-\S+)`).FindStringSubmatch(out.String())
+	if id == nil {
+		t.Fatalf("no experiment stored:\n%s", out.String())
+	}
+	r := run(t, home, "runs", "-json", "-session", id[1], "-limit", "0")
+	var runs []map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &runs); err != nil || fmt.Sprint(len(runs)) != m[1] {
+		t.Errorf("%d runs stored, the statistics counted %s (%v)", len(runs), m[1], err)
 	}
 }

@@ -243,7 +243,7 @@ func cmdBenchmarks(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintf(w, "deleted %s\n", fs.Arg(0))
 		return nil
 	case "calibrate":
-		return benchmarksCalibrate(ctx, w, db, *model, *host)
+		return benchmarksCalibrate(ctx, w, db, *model, *host, "")
 	}
 	return nil
 }
@@ -383,14 +383,14 @@ func firstLine(s string) string {
 
 // benchmarksCalibrate fits a calibrated row from the stored successful,
 // metered runs of one model on one host.
-func benchmarksCalibrate(ctx context.Context, w io.Writer, db *store.DB, model, host string) error {
+func benchmarksCalibrate(ctx context.Context, w io.Writer, db *store.DB, model, host, session string) error {
 	if model == "" {
 		return usagef("usage: energylab benchmarks calibrate -model provider/model [-host HOST]")
 	}
 	if host == "" {
 		host, _ = os.Hostname()
 	}
-	sums, err := db.ListRuns(ctx, store.RunFilter{Model: model, Status: string(lab.StatusOK)})
+	sums, err := db.ListRuns(ctx, store.RunFilter{Model: model, Status: string(lab.StatusOK), Session: session})
 	if err != nil {
 		return err
 	}

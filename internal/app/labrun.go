@@ -31,6 +31,10 @@ type runSpec struct {
 	// ignoreEOS asks for exactly max-tokens tokens.
 	ignoreEOS bool
 	session   string
+	// check validates the request (model, prompt size, meter) and returns
+	// without running or storing anything: experiments check every
+	// configuration before the first run.
+	check bool
 }
 
 // runHooks are how a front end follows a run; nil hooks are skipped.
@@ -141,6 +145,9 @@ func (r *runner) run(ctx context.Context, rs runSpec, h runHooks) (lab.Record, e
 	mc, err := chooseMeter(cfg, b)
 	if err != nil {
 		return lab.Record{}, err
+	}
+	if rs.check {
+		return lab.Record{}, nil
 	}
 	if mc.fallback != "" && h.warn != nil {
 		h.warn(mc.fallback)

@@ -344,6 +344,10 @@ func checkContext(info provider.ModelInfo, maxTokens, expected, estimated int) e
 		return hinted{usagef("-max-tokens %d is more than %s's context of %d tokens", maxTokens, info.Name, ctxLen),
 			fmt.Sprintf("-max-tokens %d or less", ctxLen/2)}
 	}
+	if expected >= ctxLen {
+		return hinted{usagef("the prompt is %d tokens: more than %s's context of %d tokens", expected, info.Name, ctxLen),
+			"a shorter prompt or middleware, or a model with a longer context (builtin/synthetic-qwen3-0.6b has 40,960 tokens)"}
+	}
 	if expected >= 0 && expected+maxTokens > ctxLen {
 		return hinted{usagef("the prompt is %d tokens and -max-tokens is %d: together they exceed %s's context of %d tokens", expected, maxTokens, info.Name, ctxLen),
 			fmt.Sprintf("-max-tokens %d, or a shorter prompt or middleware", max(1, ctxLen-expected))}
