@@ -269,4 +269,3 @@ func BenchmarkBatchOverhead(b *testing.B) {
 		}
 	}
 }
-
