@@ -22,7 +22,6 @@ import (
 	"github.com/llm-energy-lab/energylab/internal/provider"
 	"github.com/llm-energy-lab/energylab/internal/report"
 	"github.com/llm-energy-lab/energylab/internal/store"
-	"github.com/llm-energy-lab/energylab/internal/web"
 )
 
 func writeJSON(w io.Writer, v any) error {
@@ -332,11 +331,11 @@ func writeChart(env Env, rec lab.Record, kind, path string) error {
 	var err error
 	switch kind {
 	case "power":
-		err = web.PowerChart(rec).SVG(&buf)
+		err = report.PowerChart(rec).SVG(&buf)
 	case "breakdown":
-		err = web.BreakdownChart(rec).SVG(&buf)
+		err = report.BreakdownChart(rec).SVG(&buf)
 	case "energy":
-		err = web.EnergyChart(rec).SVG(&buf)
+		err = report.EnergyChart(rec).SVG(&buf)
 	default:
 		return usagef("-chart %q: want power, breakdown or energy", kind)
 	}

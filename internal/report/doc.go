@@ -3,5 +3,7 @@
 // (measured, modelled or estimated; gross or idle-subtracted); absent
 // figures are shown as absent with the reason.
 //
-// It imports only the lab and energy vocabularies.
+// It also builds the lab's charts (internal/chart) of runs, sessions and
+// experiments, and writes experiment reports as self-contained HTML or
+// Markdown.
 package report

@@ -10,6 +10,7 @@ import (
 
 	"github.com/llm-energy-lab/energylab/internal/energy"
 	"github.com/llm-energy-lab/energylab/internal/lab"
+	"github.com/llm-energy-lab/energylab/internal/report"
 )
 
 func rec(id string, status lab.Status, in, out int, total *float64, est *float64) lab.Record {
@@ -144,7 +145,7 @@ func TestRenderDocsSections(t *testing.T) {
 func TestEnergyChartLabelsEachBoundary(t *testing.T) {
 	r := rec("a", lab.StatusOK, 100, 10, f(1), f(2))
 	r.Estimates[0].PrefillWh, r.Estimates[0].DecodeWh = f(0.5), f(1.5)
-	c := EnergyChart(r)
+	c := report.EnergyChart(r)
 	if len(c.Categories) != 2 || !strings.Contains(c.Categories[0], "measured") || !strings.Contains(c.Categories[1], "node-pue") {
 		t.Errorf("categories %v", c.Categories)
 	}
