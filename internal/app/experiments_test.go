@@ -230,6 +230,42 @@ func TestExperimentsOnTheSyntheticModel(t *testing.T) {
 	if len(a.Arms) != 3 || a.Arms[1].ExtraInputTokens <= 0 || a.Arms[2].ExtraInputTokens <= 0 || a.Arms[1].Verdict == "" {
 		t.Errorf("arms %+v", a.Arms)
 	}
+	// Its report (HTML with inline charts; Markdown with chart files) and
+	// its export (CSV, one row per run).
+	html := filepath.Join(home, "study.html")
+	if _, errs, code := runMain(t, home, "report", "-experiment", a.ID, "-o", html); code != 0 {
+		t.Fatalf("report: %d %s", code, errs)
+	}
+	if b, _ := os.ReadFile(html); !bytes.Contains(b, []byte("<svg")) || !bytes.Contains(b, []byte("preset:minimal")) || !bytes.Contains(b, []byte(`class="errorbar`)) {
+		t.Errorf("HTML report lacks its charts or arms")
+	}
+	md := filepath.Join(home, "out", "study.md")
+	os.MkdirAll(filepath.Dir(md), 0o755)
+	if _, errs, code := runMain(t, home, "report", "-experiment", a.ID, "-o", md); code != 0 {
+		t.Fatalf("report md: %d %s", code, errs)
+	}
+	if b, _ := os.ReadFile(md); !bytes.Contains(b, []byte("](study-charts/overhead.svg)")) {
+		t.Errorf("Markdown report:\n%s", b)
+	}
+	if b, err := os.ReadFile(filepath.Join(home, "out", "study-charts", "overhead.svg")); err != nil || !bytes.HasPrefix(b, []byte("<svg")) {
+		t.Errorf("chart file: %v", err)
+	}
+	csvPath := filepath.Join(home, "study.csv")
+	if _, errs, code := runMain(t, home, "export", "-experiment", a.ID, "-o", csvPath); code != 0 {
+		t.Fatalf("export: %d %s", code, errs)
+	}
+	if b, _ := os.ReadFile(csvPath); bytes.Count(b, []byte("\n")) != 1+9 {
+		t.Errorf("CSV has %d lines, want a header and 9 runs", bytes.Count(b, []byte("\n")))
+	}
+	if out, _, code := runMain(t, home, "experiments", "-json"); code != 0 || !strings.Contains(out, a.ID) {
+		t.Errorf("experiments: %d %s", code, out)
+	}
+	if _, errs, code := runMain(t, home, "report", "-experiment", "nope"); code != 2 || !strings.Contains(errs, "no experiment") {
+		t.Errorf("unknown experiment: %d %s", code, errs)
+	}
+	if _, errs, code := runMain(t, home, "report", "-experiment", a.ID, "-format", "md"); code != 2 || !strings.Contains(errs, "needs -o") {
+		t.Errorf("md to stdout: %d %s", code, errs)
+	}
 	// Bad input is refused before anything runs.
 	if _, errs, code := runMain(t, home, "ablate", "-runs", "3", "hello"); code != 2 || !strings.Contains(errs, "at least one middleware configuration") {
 		t.Errorf("ablate without configurations: %d %s", code, errs)

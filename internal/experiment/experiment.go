@@ -75,8 +75,8 @@ type Options struct {
 	Stats stats.Options
 }
 
-// exclusion says why a run is left out of the statistics ("" = kept).
-func exclusion(r lab.Record, includeFlagged bool) string {
+// Exclusion says why a run is left out of the statistics ("" = kept).
+func Exclusion(r lab.Record, includeFlagged bool) string {
 	switch {
 	case r.Status != lab.StatusOK:
 		return string(r.Status)
@@ -95,8 +95,9 @@ func exclusion(r lab.Record, includeFlagged bool) string {
 	return ""
 }
 
-// nonce returns a unique first line for trial i of experiment id.
-func nonce(id string, i int) string { return fmt.Sprintf("[%s-%d]\n", id, i) }
+// nonce returns a short unique first line for trial i of experiment id
+// (the end of the ID is random).
+func nonce(id string, i int) string { return fmt.Sprintf("[%s.%d]\n", id[max(0, len(id)-6):], i) }
 
 // withNonce starts the spec's first message with n: the system prompt when
 // there is one (or a context or injection, which go into it), else the
@@ -138,7 +139,7 @@ func loop(ctx context.Context, run Runner, trials []Trial, opt Options) (outs []
 			return outs, false, fmt.Errorf("trial %d: %w", t.Index+1, err)
 		}
 		o := Outcome{Trial: t, ID: rec.ID, Status: rec.Status, RunMs: rec.Timing.TotalMs, Record: rec,
-			Excluded: exclusion(rec, opt.IncludeFlagged)}
+			Excluded: Exclusion(rec, opt.IncludeFlagged)}
 		if !lastEnd.IsZero() {
 			// The lab's overhead between runs: wall time around the
 			// run minus its measured window.

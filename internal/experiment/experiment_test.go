@@ -57,7 +57,7 @@ func TestBatchStatisticsAndExclusions(t *testing.T) {
 	if len(seen) != 42 || !seen[0].Warmup || seen[2].Warmup {
 		t.Fatalf("%d trials, warm-up flags wrong", len(seen))
 	}
-	if !strings.HasPrefix(seen[3].Spec.User, "[b1-3]\n") || seen[3].Spec.User == seen[4].Spec.User {
+	if !strings.HasPrefix(seen[3].Spec.User, "[b1.3]\n") || seen[3].Spec.User == seen[4].Spec.User {
 		t.Errorf("nonce not applied uniquely: %q", seen[3].Spec.User)
 	}
 	s := res.Stats
