@@ -173,13 +173,15 @@ func TestAblateFindsTheProgrammedOverhead(t *testing.T) {
 	}
 }
 
-// TestSweepFindsTheProgrammedCrossover: prefill costs 20 ms + 0.05 ms per
-// token and decode 20 × 10 ms, so prefill overtakes decode at 3,600 tokens.
+// TestSweepFindsTheProgrammedCrossover: prefill costs 30 ms + 0.2 ms per
+// token and decode 15 × 40 ms, so prefill overtakes decode at 2,850 tokens.
+// (The costs are large against the lab's own milliseconds, which a loaded
+// CI machine stretches, and which the meter rightly counts.)
 func TestSweepFindsTheProgrammedCrossover(t *testing.T) {
-	p := &programme{prefillBase: 20 * time.Millisecond, perToken: 50 * time.Microsecond, tokenTime: 10 * time.Millisecond, jitter: 0.02, rng: rand.New(rand.NewPCG(3, 4))}
+	p := &programme{prefillBase: 30 * time.Millisecond, perToken: 200 * time.Microsecond, tokenTime: 40 * time.Millisecond, jitter: 0.02, rng: rand.New(rand.NewPCG(3, 4))}
 	srv := p.serve(t)
 	home, root := t.TempDir(), poweredTree(t)
-	out, errs, code := runMain(t, home, "sweep", "-json", "-runs", "1", "-warmup", "1", "-steps", "8", "-min", "200", "-max", "9000", "-output", "21",
+	out, errs, code := runMain(t, home, "sweep", "-json", "-runs", "1", "-warmup", "1", "-steps", "7", "-min", "200", "-max", "6000", "-output", "16",
 		"-model", "openai/prog", "-openai-base-url", srv.URL+"/v1", "-sysfs", root, "-baseline", "0", "-poll-interval", "20ms", "Summarise.")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, errs)
@@ -188,7 +190,7 @@ func TestSweepFindsTheProgrammedCrossover(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatal(err)
 	}
-	const want = 3600.0
+	const want = 2850.0
 	if res.Crossover == nil {
 		t.Fatalf("no crossover: %s %s", res.CrossoverNote, res.FitError)
 	}
@@ -196,7 +198,7 @@ func TestSweepFindsTheProgrammedCrossover(t *testing.T) {
 	if math.Abs(*res.Crossover-want)/want > 0.10 {
 		t.Errorf("crossover at %.0f tokens, programmed %.0f", *res.Crossover, want)
 	}
-	if len(res.Points) != 9 || res.Points[0].Target != 0 {
+	if len(res.Points) != 8 || res.Points[0].Target != 0 {
 		t.Errorf("%d points, first %+v", len(res.Points), res.Points[0])
 	}
 }
