@@ -384,15 +384,36 @@ func firstLine(s string) string {
 // benchmarksCalibrate fits a calibrated row from the stored successful,
 // metered runs of one model on one host.
 func benchmarksCalibrate(ctx context.Context, w io.Writer, db *store.DB, model, host, session string) error {
+	row, n, err := fitCalibration(ctx, db, model, host, session)
+	if err != nil {
+		return err
+	}
+	printCalibration(w, row, n)
+	return nil
+}
+
+// printCalibration says what fitCalibration saved.
+func printCalibration(w io.Writer, row estimate.Row, n int) {
+	fmt.Fprintf(w, "saved calibrated benchmark %s from %d runs\n  %s\n", row.ID, n, row.Method)
+	if row.Fit != nil {
+		b, _ := json.Marshal(row.Fit)
+		fmt.Fprintf(w, "  fit: %s\n", b)
+	}
+}
+
+// fitCalibration fits a calibrated row from the stored measured runs of
+// model on host (of one session when session is set) and saves it; it
+// returns the row and the number of runs fitted.
+func fitCalibration(ctx context.Context, db *store.DB, model, host, session string) (estimate.Row, int, error) {
 	if model == "" {
-		return usagef("usage: energylab benchmarks calibrate -model provider/model [-host HOST]")
+		return estimate.Row{}, 0, usagef("usage: energylab benchmarks calibrate -model provider/model [-host HOST]")
 	}
 	if host == "" {
 		host, _ = os.Hostname()
 	}
 	sums, err := db.ListRuns(ctx, store.RunFilter{Model: model, Status: string(lab.StatusOK), Session: session})
 	if err != nil {
-		return err
+		return estimate.Row{}, 0, err
 	}
 	var pts []estimate.RunPoint
 	var boundary estimate.Boundary
@@ -402,7 +423,7 @@ func benchmarksCalibrate(ctx context.Context, w io.Writer, db *store.DB, model, 
 		}
 		rec, err := db.GetRun(ctx, s.ID)
 		if err != nil {
-			return err
+			return estimate.Row{}, 0, err
 		}
 		if rec.Manifest.Host != host {
 			continue
@@ -412,28 +433,23 @@ func benchmarksCalibrate(ctx context.Context, w io.Writer, db *store.DB, model, 
 			b = estimate.BoundaryCPUTime
 		}
 		if boundary != "" && b != boundary {
-			return fmt.Errorf("the runs of %s on %s were measured with different meters (%s and %s): calibrate from one meter's runs", model, host, boundary, b)
+			return estimate.Row{}, 0, fmt.Errorf("the runs of %s on %s were measured with different meters (%s and %s): calibrate from one meter's runs", model, host, boundary, b)
 		}
 		boundary = b
 		pts = append(pts, estimate.RunPoint{Input: rec.Tokens.Input, Output: rec.Tokens.Output, PrefillWh: *rec.Energy.PrefillWh, DecodeWh: *rec.Energy.DecodeWh})
 	}
 	if len(pts) < estimate.MinCalibrationRuns {
-		return hinted{usagef("%d measured runs of %s on %s are stored; calibration needs at least %d with different input and output lengths", len(pts), model, host, estimate.MinCalibrationRuns),
+		return estimate.Row{}, 0, hinted{usagef("%d measured runs of %s on %s are stored; calibration needs at least %d with different input and output lengths", len(pts), model, host, estimate.MinCalibrationRuns),
 			fmt.Sprintf("energylab run -model %s -max-tokens 32 \"<prompts of different lengths>\" (three or more times)", model)}
 	}
 	row, err := estimate.Calibrate(model, host, boundary, pts)
 	if err != nil {
-		return usageError{err}
+		return estimate.Row{}, 0, usageError{err}
 	}
 	if err := saveRow(ctx, db, row); err != nil {
-		return err
+		return estimate.Row{}, 0, err
 	}
-	fmt.Fprintf(w, "saved calibrated benchmark %s from %d runs\n  %s\n", row.ID, len(pts), row.Method)
-	if row.Fit != nil {
-		b, _ := json.Marshal(row.Fit)
-		fmt.Fprintf(w, "  fit: %s\n", b)
-	}
-	return nil
+	return row, len(pts), nil
 }
 
 // gridOfRecord is the grid factor a run was stored with, so that a

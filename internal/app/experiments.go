@@ -11,10 +11,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/llm-energy-lab/energylab/internal/config"
+	"github.com/llm-energy-lab/energylab/internal/estimate"
 	"github.com/llm-energy-lab/energylab/internal/experiment"
 	"github.com/llm-energy-lab/energylab/internal/lab"
 	"github.com/llm-energy-lab/energylab/internal/middleware"
@@ -59,7 +61,7 @@ func (e *expFlags) check() error {
 	return nil
 }
 
-func (e *expFlags) options(env Env) experiment.Options {
+func (e *expFlags) options() experiment.Options {
 	return experiment.Options{Warmup: e.warmup, Cooldown: e.cooldown, IncludeFlagged: e.includeFlagged, Nonce: e.nonce, Seed: e.seed,
 		Stats: stats.Options{Resamples: 2000, Seed: e.seed}}
 }
@@ -83,19 +85,62 @@ func openExperiment(ctx context.Context, env Env, cfg config.Config, kind string
 		db.Close()
 		return nil, nil, err
 	}
-	_, info, err := resolve(ctx, r.bs, r.names, cfg.Model)
+	x, err := newExperiment(ctx, cfg, db, r, kind)
 	if err != nil {
 		db.Close()
 		return nil, nil, err
 	}
+	return x, func() { db.Close() }, nil
+}
+
+// newExperiment names a new experiment of kind over an open store and
+// runner (the CLI's own, or the web lab's, whose runner keeps measured runs
+// taking turns with the other sockets'), after resolving cfg's model.
+func newExperiment(ctx context.Context, cfg config.Config, db *store.DB, r *runner, kind string) (*experimentEnv, error) {
+	_, info, err := resolve(ctx, r.bs, r.names, cfg.Model)
+	if err != nil {
+		return nil, err
+	}
 	id := kind + "-" + time.Now().UTC().Format("20060102T150405") + "-" + newID()[:6]
-	return &experimentEnv{cfg: cfg, db: db, r: r, info: info, id: id}, func() { db.Close() }, nil
+	return &experimentEnv{cfg: cfg, db: db, r: r, info: info, id: id}, nil
+}
+
+// expHooks follow an experiment: the hooks of every trial's run (warnings
+// are passed on once each), ready once every configuration has passed its
+// check (with the number of trials to come), and progress after every
+// trial. Nil hooks are skipped.
+type expHooks struct {
+	run      runHooks
+	ready    func(total int)
+	progress func(experiment.Progress)
+}
+
+// cliHooks print warnings and, unless quiet, the progress to stderr.
+func cliHooks(env Env, quiet bool) expHooks {
+	return expHooks{run: runHooks{warn: func(s string) { fmt.Fprintf(env.Stderr, "warning: %s\n", s) }}, progress: progress(env.Stderr, quiet)}
+}
+
+func (h expHooks) readyFor(total int) {
+	if h.ready != nil {
+		h.ready(total)
+	}
 }
 
 // runnerFor adapts the lab's runner to an experiment: every trial is a
-// stored run in the experiment's session, quiet but for warnings.
-func (x *experimentEnv) runnerFor(env Env, base runSpec) experiment.Runner {
+// stored run in the experiment's session, quiet but for warnings (each
+// passed on once) and what h.log receives.
+func (x *experimentEnv) runnerFor(h runHooks, base runSpec) experiment.Runner {
+	var mu sync.Mutex
 	warned := map[string]bool{}
+	hooks := runHooks{log: h.log, warn: func(s string) {
+		mu.Lock()
+		first := !warned[s]
+		warned[s] = true
+		mu.Unlock()
+		if first && h.warn != nil {
+			h.warn(s)
+		}
+	}}
 	return func(ctx context.Context, t experiment.Trial) (lab.Record, error) {
 		rs := base
 		rs.cfg = x.cfg
@@ -103,12 +148,7 @@ func (x *experimentEnv) runnerFor(env Env, base runSpec) experiment.Runner {
 		if t.MaxTokens > 0 {
 			rs.cfg.Run.MaxTokens = t.MaxTokens
 		}
-		return x.r.run(ctx, rs, runHooks{warn: func(s string) {
-			if !warned[s] {
-				warned[s] = true
-				fmt.Fprintf(env.Stderr, "warning: %s\n", s)
-			}
-		}})
+		return x.r.run(ctx, rs, hooks)
 	}
 }
 
@@ -172,13 +212,136 @@ func progress(w io.Writer, quiet bool) func(experiment.Progress) {
 	}
 }
 
-// saveExperiment stores the result (also when stopped early).
+// save stores the result (also when stopped early); its errors are
+// notStoredErrors.
 func (x *experimentEnv) save(ctx context.Context, kind, summary string, result any) error {
 	b, err := json.Marshal(result)
 	if err != nil {
-		return fmt.Errorf("encode the %s result: %w", kind, err)
+		return notStoredError{fmt.Errorf("encode the %s result: %w", kind, err)}
 	}
-	return x.db.SaveExperiment(context.WithoutCancel(ctx), store.Experiment{ID: x.id, Kind: kind, Summary: summary, Result: b})
+	if err := x.db.SaveExperiment(context.WithoutCancel(ctx), store.Experiment{ID: x.id, Kind: kind, Summary: summary, Result: b}); err != nil {
+		return notStoredError{err}
+	}
+	return nil
+}
+
+// notStoredError is an experiment whose result could not be stored.
+type notStoredError struct{ error }
+
+func (e notStoredError) Unwrap() error { return e.error }
+
+// batch checks spec, runs it ef.runs times after ef.warmup warm-ups, and
+// stores the result when any trial ran (also when stopped or failed
+// midway). A check error means nothing ran or was stored.
+func (x *experimentEnv) batch(ctx context.Context, base runSpec, spec middleware.Spec, ef expFlags, h expHooks) (experiment.BatchResult, error) {
+	if err := x.check(ctx, base, "", []middleware.Spec{spec}, 0); err != nil {
+		return experiment.BatchResult{}, err
+	}
+	h.readyFor(ef.warmup + ef.runs)
+	opt := ef.options()
+	opt.Progress = h.progress
+	res, err := experiment.Batch(ctx, x.id, spec, x.cfg.Run.MaxTokens, ef.runs, x.runnerFor(h.run, base), opt)
+	if len(res.Outcomes) > 0 {
+		if serr := x.save(ctx, "batch", fmt.Sprintf("%d runs of %s", res.Stats.Runs, x.cfg.Model), res); serr != nil {
+			return res, serr
+		}
+	}
+	return res, err
+}
+
+// ablate checks every arm, runs the overhead study (arms[0] is the bare
+// query) and stores the result when any trial ran.
+func (x *experimentEnv) ablate(ctx context.Context, base runSpec, arms []experiment.Arm, ef expFlags, h expHooks) (experiment.AblationResult, error) {
+	for _, a := range arms {
+		if err := x.check(ctx, base, a.Name, []middleware.Spec{a.Spec}, 0); err != nil {
+			return experiment.AblationResult{}, err
+		}
+	}
+	h.readyFor((ef.warmup + ef.runs) * len(arms))
+	opt := ef.options()
+	opt.Progress = h.progress
+	res, err := experiment.Ablate(ctx, x.id, arms, x.cfg.Run.MaxTokens, ef.runs, x.runnerFor(h.run, base), opt)
+	if len(res.Outcomes) > 0 {
+		if serr := x.save(ctx, "ablate", fmt.Sprintf("%d configurations × %d runs of %s", len(arms), ef.runs, x.cfg.Model), res); serr != nil {
+			return res, serr
+		}
+	}
+	return res, err
+}
+
+// calibration is what a calibrate experiment found.
+type calibration struct {
+	outs    []experiment.Outcome
+	stopped bool
+	// row is the fitted benchmark row (saved), from points runs.
+	row    estimate.Row
+	points int
+	stats  experiment.Stats
+}
+
+// calibrate runs the designed set (three context sizes × three output
+// lengths, ef.runs times each), fits and saves a calibrated row for the
+// model on this host from the set's runs, and stores the experiment. When
+// stopped it fits and stores nothing (the finished runs stay stored).
+func (x *experimentEnv) calibrate(ctx context.Context, ef expFlags, h expHooks) (calibration, error) {
+	var c calibration
+	ctxLen := x.info.ContextLength
+	if ctxLen <= 0 {
+		ctxLen = 4096
+	}
+	big := min(2048, ctxLen/2)
+	contexts := []int{0, big / 8, big}
+	outputs := []int{16, 48, 128}
+	filler := newFiller(ctx, x, "")
+	const query = "Summarise the text above in plain words."
+	var arms []experiment.Arm
+	for _, n := range contexts {
+		s := middleware.Spec{User: query}
+		if n > 0 {
+			s.Context = filler(n)
+		}
+		arms = append(arms, experiment.Arm{Name: fmt.Sprint(n), Spec: s})
+	}
+	total := len(outputs) * len(arms) * ef.runs
+	h.readyFor(total)
+	opt := ef.options()
+	// Each cell is a batch of its own: report progress over the whole set.
+	cell := ""
+	if h.progress != nil {
+		start := time.Now()
+		opt.Progress = func(p experiment.Progress) {
+			p.Done, p.Total, p.Arm = len(c.outs)+p.Done, total, cell
+			p.Elapsed = time.Since(start)
+			p.ETA = time.Duration(float64(p.Elapsed) / float64(p.Done) * float64(total-p.Done))
+			h.progress(p)
+		}
+	}
+	run := x.runnerFor(h.run, runSpec{ignoreEOS: true})
+	for _, o := range outputs {
+		for _, a := range arms {
+			cell = fmt.Sprintf("context %s, output %d", a.Name, o)
+			res, err := experiment.Batch(ctx, x.id, a.Spec, o, ef.runs, run, experiment.Options{Warmup: 0, Cooldown: opt.Cooldown, Nonce: opt.Nonce, IncludeFlagged: opt.IncludeFlagged, Stats: opt.Stats, Progress: opt.Progress})
+			c.outs = append(c.outs, res.Outcomes...)
+			if err != nil {
+				return c, err
+			}
+			if res.Stopped {
+				c.stopped = true
+				return c, nil
+			}
+		}
+	}
+	host, _ := os.Hostname()
+	row, n, err := fitCalibration(ctx, x.db, x.cfg.Model, host, x.id)
+	if err != nil {
+		return c, err
+	}
+	c.row, c.points = row, n
+	c.stats = experiment.Summarise(c.outs, opt.Stats)
+	if err := x.save(ctx, "calibrate", fmt.Sprintf("%d designed runs of %s", len(c.outs), x.cfg.Model), map[string]any{"runs": c.outs, "stats": c.stats}); err != nil {
+		return c, err
+	}
+	return c, nil
 }
 
 // finishExperiment prints the stored note and maps a stop to exit 130.
@@ -234,19 +397,7 @@ func cmdBatch(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer closeFn()
-	base := runSpec{preset: presetName, ignoreEOS: rf.ignoreEOS}
-	if err := x.check(ctx, base, "", []middleware.Spec{spec}, 0); err != nil {
-		return err
-	}
-	opt := ef.options(env)
-	opt.Progress = progress(env.Stderr, ef.json)
-	run := x.runnerFor(env, base)
-	res, err := experiment.Batch(ctx, x.id, spec, cfg.Run.MaxTokens, ef.runs, run, opt)
-	if len(res.Outcomes) > 0 {
-		if serr := x.save(ctx, "batch", fmt.Sprintf("%d runs of %s", res.Stats.Runs, cfg.Model), res); serr != nil {
-			return serr
-		}
-	}
+	res, err := x.batch(ctx, runSpec{preset: presetName, ignoreEOS: rf.ignoreEOS}, spec, ef, cliHooks(env, ef.json))
 	if err != nil {
 		return err
 	}
@@ -406,19 +557,7 @@ func cmdAblate(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer closeFn()
-	for _, a := range arms {
-		if err := x.check(ctx, runSpec{ignoreEOS: *ignoreEOS}, a.Name, []middleware.Spec{a.Spec}, 0); err != nil {
-			return err
-		}
-	}
-	opt := ef.options(env)
-	opt.Progress = progress(env.Stderr, ef.json)
-	res, err := experiment.Ablate(ctx, x.id, arms, cfg.Run.MaxTokens, ef.runs, x.runnerFor(env, runSpec{ignoreEOS: *ignoreEOS}), opt)
-	if len(res.Outcomes) > 0 {
-		if serr := x.save(ctx, "ablate", fmt.Sprintf("%d configurations × %d runs of %s", len(arms), ef.runs, cfg.Model), res); serr != nil {
-			return serr
-		}
-	}
+	res, err := x.ablate(ctx, runSpec{ignoreEOS: *ignoreEOS}, arms, ef, cliHooks(env, ef.json))
 	if err != nil {
 		return err
 	}
@@ -505,9 +644,10 @@ func cmdSweep(ctx context.Context, env Env, args []string) error {
 	if err := x.check(ctx, runSpec{ignoreEOS: true}, fmt.Sprintf("the largest context (%d tokens)", sizes[len(sizes)-1]), []middleware.Spec{largest}, *output); err != nil {
 		return hinted{err, "a smaller -max"}
 	}
-	eo := ef.options(env)
-	eo.Progress = progress(env.Stderr, ef.json)
-	res, err := experiment.Sweep(ctx, x.id, middleware.Spec{User: query}, filler, sizes, *output, ef.runs, x.runnerFor(env, runSpec{ignoreEOS: true}), eo)
+	eo := ef.options()
+	h := cliHooks(env, ef.json)
+	eo.Progress = h.progress
+	res, err := experiment.Sweep(ctx, x.id, middleware.Spec{User: query}, filler, sizes, *output, ef.runs, x.runnerFor(h.run, runSpec{ignoreEOS: true}), eo)
 	if len(res.Points) > 0 {
 		if serr := x.save(ctx, "sweep", fmt.Sprintf("%d context sizes of %s", len(sizes), cfg.Model), res); serr != nil {
 			return serr
@@ -606,55 +746,14 @@ func cmdCalibrate(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer closeFn()
-	ctxLen := x.info.ContextLength
-	if ctxLen <= 0 {
-		ctxLen = 4096
+	c, err := x.calibrate(ctx, ef, cliHooks(env, ef.json))
+	if c.stopped {
+		return cancelledError{fmt.Errorf("stopped before the designed set was complete; the %d finished runs are stored in session %s (energylab benchmarks calibrate -model %s fits every stored run)", len(c.outs), x.id, cfg.Model)}
 	}
-	big := min(2048, ctxLen/2)
-	contexts := []int{0, big / 8, big}
-	outputs := []int{16, 48, 128}
-	filler := newFiller(ctx, x, "")
-	const query = "Summarise the text above in plain words."
-	var arms []experiment.Arm
-	for _, c := range contexts {
-		s := middleware.Spec{User: query}
-		if c > 0 {
-			s.Context = filler(c)
-		}
-		arms = append(arms, experiment.Arm{Name: fmt.Sprint(c), Spec: s})
-	}
-	opt := ef.options(env)
-	opt.Progress = progress(env.Stderr, ef.json)
-	run := x.runnerFor(env, runSpec{ignoreEOS: true})
-	var outs []experiment.Outcome
-	stopped := false
-	for _, o := range outputs {
-		for _, a := range arms {
-			res, err := experiment.Batch(ctx, x.id, a.Spec, o, ef.runs, run, experiment.Options{Warmup: 0, Cooldown: opt.Cooldown, Nonce: opt.Nonce, IncludeFlagged: opt.IncludeFlagged, Stats: opt.Stats, Progress: opt.Progress})
-			outs = append(outs, res.Outcomes...)
-			if err != nil {
-				return err
-			}
-			if res.Stopped {
-				stopped = true
-				break
-			}
-		}
-		if stopped {
-			break
-		}
-	}
-	if stopped {
-		return cancelledError{fmt.Errorf("stopped before the designed set was complete; the %d finished runs are stored in session %s (energylab benchmarks calibrate -model %s fits every stored run)", len(outs), x.id, cfg.Model)}
-	}
-	host, _ := os.Hostname()
-	if err := benchmarksCalibrate(ctx, env.Stdout, x.db, cfg.Model, host, x.id); err != nil {
+	if err != nil {
 		return err
 	}
-	summary := experiment.Summarise(outs, opt.Stats)
-	if err := x.save(ctx, "calibrate", fmt.Sprintf("%d designed runs of %s", len(outs), cfg.Model), map[string]any{"runs": outs, "stats": summary}); err != nil {
-		return err
-	}
+	printCalibration(env.Stdout, c.row, c.points)
 	if errors.Is(ctx.Err(), context.Canceled) {
 		return cancelledError{ctx.Err()}
 	}

@@ -428,6 +428,18 @@ func (b *webBackend) SessionRecords(ctx context.Context, session string) ([]lab.
 }
 
 func (b *webBackend) Measure(ctx context.Context, req web.RunRequest, h web.Hooks) (lab.Record, error) {
+	cfg, err := b.runConfig(req)
+	if err != nil {
+		return lab.Record{}, err
+	}
+	rs := runSpec{cfg: cfg, preset: req.Preset, seed: req.Seed, topP: req.TopP, think: req.Think, ignoreEOS: req.IgnoreEOS, session: req.Session,
+		spec: middlewareSpecOf(req)}
+	rec, err := b.r.run(ctx, rs, runHooks{event: h.Event, log: h.Log, warn: func(s string) { h.Log("warning: " + s) }, prepared: h.Prepared})
+	return rec, webErr(err)
+}
+
+// runConfig is the server's configuration with a request's settings.
+func (b *webBackend) runConfig(req web.RunRequest) (config.Config, error) {
 	cfg := b.currentConfig()
 	cfg.Model = req.Model
 	if req.Temperature != nil {
@@ -452,12 +464,9 @@ func (b *webBackend) Measure(ctx context.Context, req web.RunRequest, h web.Hook
 		cfg.PUE = *req.PUE
 	}
 	if err := cfg.Validate(); err != nil {
-		return lab.Record{}, webErr(err)
+		return cfg, webErr(err)
 	}
-	rs := runSpec{cfg: cfg, preset: req.Preset, seed: req.Seed, topP: req.TopP, think: req.Think, ignoreEOS: req.IgnoreEOS, session: req.Session,
-		spec: middlewareSpecOf(req)}
-	rec, err := b.r.run(ctx, rs, runHooks{event: h.Event, log: h.Log, warn: func(s string) { h.Log("warning: " + s) }, prepared: h.Prepared})
-	return rec, webErr(err)
+	return cfg, nil
 }
 
 func middlewareSpecOf(req web.RunRequest) middleware.Spec {

@@ -2,10 +2,13 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
+	"github.com/llm-energy-lab/energylab/internal/experiment"
 	"github.com/llm-energy-lab/energylab/internal/harness"
 	"github.com/llm-energy-lab/energylab/internal/lab"
 	"github.com/llm-energy-lab/energylab/internal/provider"
@@ -36,6 +39,104 @@ type Backend interface {
 	// Measure runs one request and stores it; see RunRequest. An error
 	// means nothing was stored.
 	Measure(ctx context.Context, r RunRequest, h Hooks) (lab.Record, error)
+	// RunExperiment runs a batch or a middleware overhead study: every
+	// trial is a stored run in the experiment's session (taking turns with
+	// the other measured runs), and the experiment is stored when any
+	// trial ran, also when stopped (ctx ended) or failed midway. The
+	// outcome says what was stored; an error with nothing stored means
+	// nothing ran.
+	RunExperiment(ctx context.Context, r ExperimentRequest, h ExperimentHooks) (ExperimentOutcome, error)
+	// Experiments lists the stored experiments, newest first, without
+	// their results.
+	Experiments(ctx context.Context, limit int) ([]ExperimentRow, error)
+	// Experiment returns one stored experiment with its result.
+	Experiment(ctx context.Context, id string) (ExperimentRow, error)
+	// Calibrate runs the calibration's designed set for model (runs
+	// repetitions) and fits and saves a calibrated benchmark row for it
+	// on this host. It blocks until the whole set has run.
+	Calibrate(ctx context.Context, model string, runs int) (any, error)
+}
+
+// Experiment kinds the web lab runs.
+const (
+	ExperimentBatch  = "batch"
+	ExperimentAblate = "ablate"
+)
+
+// ExperimentRequest is one experiment asked for over /ws/experiment.
+type ExperimentRequest struct {
+	// Kind is ExperimentBatch or ExperimentAblate.
+	Kind string
+	// Run is the request: a batch runs it as is; a study's bare arm is
+	// its user query alone (its middleware fields are then empty: the
+	// middleware is in Arms). Run.Seed is the sampling seed.
+	Run RunRequest
+	// Arms are the study's middleware configurations, compared with the
+	// bare query (which the backend adds first).
+	Arms []ExperimentArm
+	// Runs are the measured runs per configuration, after Warmup
+	// discarded ones; Cooldown pauses between runs.
+	Runs, Warmup int
+	Cooldown     time.Duration
+	// Nonce makes every run pay its own prefill (no prompt cache).
+	Nonce bool
+	// IncludeFlagged keeps runs whose quality flags make them unreliable.
+	IncludeFlagged bool
+	// Seed orders the study's runs and seeds the bootstrap (0: from the
+	// clock, reported back).
+	Seed uint64
+}
+
+// ExperimentArm is one middleware configuration of an overhead study.
+type ExperimentArm struct {
+	Name            string
+	System, Context string
+	Injections      []lab.Injection
+}
+
+// ExperimentHooks follow an experiment; nil hooks are skipped.
+type ExperimentHooks struct {
+	// Ready is called once every configuration has passed its check,
+	// before the first run.
+	Ready func(ExperimentReady)
+	// Progress is called after every run.
+	Progress func(experiment.Progress)
+	// Log receives warnings and queueing notes.
+	Log func(string)
+}
+
+// ExperimentReady describes an experiment about to start.
+type ExperimentReady struct {
+	ID    string   `json:"experiment_id"`
+	Kind  string   `json:"kind"`
+	Model string   `json:"model"`
+	Total int      `json:"total"`
+	Seed  uint64   `json:"seed"`
+	Arms  []string `json:"arms,omitempty"`
+}
+
+// ExperimentOutcome is what an experiment produced.
+type ExperimentOutcome struct {
+	ID   string
+	Kind string
+	Seed uint64
+	// Stored is true when the experiment (and so Result) was stored.
+	Stored bool
+	// Stopped is true when it ended before its last run; Result then
+	// holds the statistics of the runs that finished.
+	Stopped bool
+	// Result is the experiment.BatchResult or experiment.AblationResult.
+	Result any
+}
+
+// ExperimentRow is a stored experiment; Result is set when one experiment
+// is asked for.
+type ExperimentRow struct {
+	ID        string          `json:"id"`
+	Kind      string          `json:"kind"`
+	CreatedAt string          `json:"created_at"`
+	Summary   string          `json:"summary"`
+	Result    json.RawMessage `json:"result,omitempty"`
 }
 
 // RunRequest is one run asked for over a WebSocket.

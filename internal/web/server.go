@@ -271,6 +271,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /api/export-session", s.export)
 	s.mux.HandleFunc("GET /ws", s.energySocket)
 	s.mux.HandleFunc("GET /ws/behaviour", s.behaviourSocket)
+	s.experimentRoutes()
 }
 
 // session resolves a client's session argument ("" or "current" is the

@@ -25,6 +25,7 @@ type socketKind int
 const (
 	energyKind socketKind = iota
 	behaviourKind
+	experimentKind
 )
 
 // socket is one WebSocket client: at most one run at a time, each ending
@@ -48,6 +49,9 @@ func (s *Server) energySocket(w http.ResponseWriter, r *http.Request) {
 }
 func (s *Server) behaviourSocket(w http.ResponseWriter, r *http.Request) {
 	s.serveSocket(w, r, behaviourKind)
+}
+func (s *Server) experimentSocket(w http.ResponseWriter, r *http.Request) {
+	s.serveSocket(w, r, experimentKind)
 }
 
 func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request, kind socketKind) {
@@ -153,6 +157,10 @@ func (k *socket) readLoop() {
 
 // start decodes a run payload and starts the run.
 func (k *socket) start(data []byte) {
+	if k.kind == experimentKind {
+		k.startExperiment(data)
+		return
+	}
 	var (
 		req   RunRequest
 		label labels
@@ -164,23 +172,36 @@ func (k *socket) start(data []byte) {
 		req, label, err = decodeBehaviour(data)
 	}
 	if err != nil {
-		_, m, hint := statusOf(err)
-		out := msg{"error": m, "done": true}
-		if hint != "" {
-			out["hint"] = hint
-		}
-		label.decorate(out)
-		k.send(out)
+		k.send(errorMsg(err, label))
 		return
 	}
 	req.Session = k.s.opt.Session
-	k.mu.Lock()
-	if k.cancelRun != nil {
-		k.mu.Unlock()
+	if !k.launch(func(ctx context.Context) { k.run(ctx, req, label) }) {
 		out := msg{"error": "a run is already in progress on this socket: send {\"command\": \"cancel\"} first, or open another socket", "done": true, "rejected": true}
 		label.decorate(out)
 		k.send(out)
-		return
+	}
+}
+
+// errorMsg is the terminal message of a request refused before it ran.
+func errorMsg(err error, l labels) msg {
+	_, m, hint := statusOf(err)
+	out := msg{"error": m, "done": true}
+	if hint != "" {
+		out["hint"] = hint
+	}
+	l.decorate(out)
+	return out
+}
+
+// launch runs f in the socket's one run slot, with a context that a cancel
+// command or the client's departure ends; it returns false, running
+// nothing, when the slot is taken.
+func (k *socket) launch(f func(ctx context.Context)) bool {
+	k.mu.Lock()
+	if k.cancelRun != nil {
+		k.mu.Unlock()
+		return false
 	}
 	ctx, cancel := context.WithCancel(k.ctx)
 	done := make(chan struct{})
@@ -196,8 +217,9 @@ func (k *socket) start(data []byte) {
 			cancel()
 			close(done)
 		}()
-		k.run(ctx, req, label)
+		f(ctx)
 	}()
+	return true
 }
 
 // labels are what the client's messages are tagged with.
@@ -258,12 +280,7 @@ func (k *socket) run(ctx context.Context, req RunRequest, l labels) {
 		k.send(tag(msg{"token": "[CANCELLED]", "done": true, "cancelled": true, "stored": false,
 			"note": "cancelled before the request was prepared: nothing was measured or stored"}))
 	case err != nil:
-		_, m, hint := statusOf(err)
-		out := tag(msg{"error": m, "done": true})
-		if hint != "" {
-			out["hint"] = hint
-		}
-		k.send(out)
+		k.send(errorMsg(err, l))
 	default:
 		k.send(tag(terminal(rec, k.kind)))
 	}
@@ -469,6 +486,11 @@ func decodeEnergy(data []byte) (RunRequest, labels, error) {
 	if err := decodeStrict(data, &p); err != nil {
 		return RunRequest{}, labels{}, err
 	}
+	return p.request()
+}
+
+// request validates the payload and turns it into a run request.
+func (p energyPayload) request() (RunRequest, labels, error) {
 	l := labels{strategy: p.StrategyName}
 	if l.strategy == "" {
 		l.strategy = "baseline"

@@ -143,6 +143,78 @@ class LiveChart {
   }
 }
 
+// IntervalChart draws one horizontal bar per category with its interval as
+// an error bar, and a dashed reference line (1× for a ratio): axes with
+// units, ticks and a legend. items: [{label, value, low, high}]; a null
+// value is drawn as absent, a null interval is left out.
+class IntervalChart {
+  constructor(container, { title = "", xLabel = "", reference = null, referenceLabel = "", unit = "" } = {}) {
+    this.c = container; this.title = title; this.xLabel = xLabel;
+    this.reference = reference; this.referenceLabel = referenceLabel; this.unit = unit;
+  }
+  draw(items) {
+    const rowH = 34, W = 640, L = 150, R = 60, T = 46, B = 44, H = T + B + rowH * Math.max(1, items.length);
+    const NS = "http://www.w3.org/2000/svg";
+    const s = (tag, attrs, text) => {
+      const e = document.createElementNS(NS, tag);
+      for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+      if (text !== undefined) e.textContent = text;
+      return e;
+    };
+    const ok = v => typeof v === "number" && Number.isFinite(v);
+    const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", class: "interval-chart", "data-bars": items.filter(i => ok(i.value)).length });
+    svg.append(s("title", {}, this.title));
+    svg.append(s("text", { x: L, y: 16, "font-size": 13, "font-weight": 600 }, this.title));
+    // Legend: the bar is the estimate, the whisker its interval.
+    svg.append(s("rect", { x: L, y: 25, width: 14, height: 9, fill: "#0072B2" }));
+    svg.append(s("text", { x: L + 19, y: 33, "font-size": 11, fill: "#5b6475" }, "mean ratio"));
+    svg.append(s("line", { x1: L + 100, x2: L + 120, y1: 29.5, y2: 29.5, stroke: "#1d2330", "stroke-width": 1.5 }));
+    svg.append(s("line", { x1: L + 100, x2: L + 100, y1: 25, y2: 34, stroke: "#1d2330", "stroke-width": 1.5 }));
+    svg.append(s("line", { x1: L + 120, x2: L + 120, y1: 25, y2: 34, stroke: "#1d2330", "stroke-width": 1.5 }));
+    svg.append(s("text", { x: L + 125, y: 33, "font-size": 11, fill: "#5b6475" }, "95% interval"));
+    if (this.reference !== null) {
+      svg.append(s("line", { x1: L + 215, x2: L + 235, y1: 29.5, y2: 29.5, stroke: "#D55E00", "stroke-dasharray": "4 3" }));
+      svg.append(s("text", { x: L + 240, y: 33, "font-size": 11, fill: "#5b6475" }, this.referenceLabel));
+    }
+    const vals = [];
+    for (const i of items) for (const v of [i.value, i.low, i.high]) if (ok(v)) vals.push(v);
+    if (this.reference !== null) vals.push(this.reference);
+    const xt = niceTicks(Math.min(0, ...vals), Math.max(1e-12, ...vals) * 1.05, 6);
+    const x0 = xt[0], x1 = xt[xt.length - 1];
+    const px = x => L + (x - x0) / (x1 - x0) * (W - L - R);
+    for (const t of xt) {
+      svg.append(s("line", { x1: px(t), x2: px(t), y1: T, y2: H - B, stroke: "#e3e6ec" }));
+      svg.append(s("text", { x: px(t), y: H - B + 16, "text-anchor": "middle", "font-size": 11, fill: "#5b6475" }, num(t)));
+    }
+    svg.append(s("line", { x1: L, x2: W - R, y1: H - B, y2: H - B, stroke: "#5b6475" }));
+    svg.append(s("line", { x1: px(Math.max(0, x0)), x2: px(Math.max(0, x0)), y1: T, y2: H - B, stroke: "#5b6475" }));
+    svg.append(s("text", { x: (L + W - R) / 2, y: H - 8, "text-anchor": "middle", "font-size": 12 }, this.xLabel));
+    items.forEach((it, k) => {
+      const cy = T + rowH * k + rowH / 2, label = it.label.length > 22 ? it.label.slice(0, 21) + "…" : it.label;
+      svg.append(s("text", { x: L - 8, y: cy + 4, "text-anchor": "end", "font-size": 12 }, label));
+      if (!ok(it.value)) {
+        svg.append(s("text", { x: px(Math.max(0, x0)) + 6, y: cy + 4, "font-size": 11, fill: "#8a93a6" }, "absent: not enough included runs"));
+        return;
+      }
+      const a = px(Math.max(0, x0)), b = px(it.value);
+      svg.append(s("rect", { x: Math.min(a, b), y: cy - rowH * 0.28, width: Math.abs(b - a), height: rowH * 0.56, fill: "#0072B2", "fill-opacity": 0.85, class: "bar" }));
+      let end = b;
+      if (ok(it.low) && ok(it.high)) {
+        const lo = px(it.low), hi = px(it.high);
+        svg.append(s("line", { x1: lo, x2: hi, y1: cy, y2: cy, stroke: "#1d2330", "stroke-width": 1.5, class: "interval" }));
+        svg.append(s("line", { x1: lo, x2: lo, y1: cy - 6, y2: cy + 6, stroke: "#1d2330", "stroke-width": 1.5 }));
+        svg.append(s("line", { x1: hi, x2: hi, y1: cy - 6, y2: cy + 6, stroke: "#1d2330", "stroke-width": 1.5 }));
+        end = Math.max(end, hi);
+      }
+      svg.append(s("text", { x: end + 5, y: cy + 4, "font-size": 11, fill: "#1d2330" }, num(it.value) + this.unit));
+    });
+    if (this.reference !== null) {
+      svg.append(s("line", { x1: px(this.reference), x2: px(this.reference), y1: T, y2: H - B, stroke: "#D55E00", "stroke-dasharray": "4 3", class: "reference" }));
+    }
+    this.c.replaceChildren(svg);
+  }
+}
+
 // loadSVG fetches a server-rendered chart and inlines it.
 async function loadSVG(container, path) {
   try {

@@ -1,4 +1,5 @@
-// energylab Energy Lab: one measured run at a time over /ws.
+// energylab Energy Lab: one measured run at a time over /ws, and experiments
+// (batches, overhead studies) over /ws/experiment.
 "use strict";
 
 const state = {
@@ -350,6 +351,218 @@ function showResults(r) {
   }
 }
 
+// ---- experiments ---------------------------------------------------------
+// Batches and overhead studies over /ws/experiment: one experiment at a
+// time on its own socket, while the single runs above keep their own.
+
+const exp = { ws: null, running: false, progress: 0 };
+
+function expStatus(text) { $("#exp-status").textContent = text; }
+
+// secs formats a duration in seconds for people.
+function secs(v) {
+  if (v === null || v === undefined || !Number.isFinite(v)) return "—";
+  if (v < 60) return (v < 10 ? v.toFixed(1) : Math.round(v)) + " s";
+  if (v < 3600) return Math.floor(v / 60) + " min " + Math.round(v % 60) + " s";
+  return Math.floor(v / 3600) + " h " + Math.round((v % 3600) / 60) + " min";
+}
+
+function pct(v) { return v === null || v === undefined ? "—" : (v * 100).toFixed(1) + "%"; }
+
+function expSocket() {
+  return new Promise((resolve, reject) => {
+    if (exp.ws && exp.ws.readyState === WebSocket.OPEN) return resolve(exp.ws);
+    const ws = new WebSocket(wsURL("/ws/experiment"));
+    ws.onopen = () => { exp.ws = ws; resolve(ws); };
+    ws.onerror = () => reject(new Error("cannot open the experiment WebSocket"));
+    ws.onclose = () => {
+      if (exp.running) {
+        expFinishUI();
+        expStatus("connection lost: the experiment was stopped on the server; its finished runs and statistics are stored");
+        loadExperiments();
+      }
+      exp.ws = null;
+    };
+    ws.onmessage = ev => onExperimentMessage(JSON.parse(ev.data));
+  });
+}
+
+function intField(sel, def) { const v = $(sel).value; return v === "" ? def : Number(v); }
+
+// experimentPayload is the request above, with the panel's settings: the
+// page's seed is the runs' sampling seed, the panel's the experiment's.
+function experimentPayload(kind) {
+  const p = payload();
+  delete p.strategy_name;
+  if (p.seed !== undefined) { p.sampling_seed = p.seed; delete p.seed; }
+  if (kind === "ablate") delete p.system_preset;
+  Object.assign(p, {
+    kind, runs: intField("#exp-runs", 5), warmup: intField("#exp-warmup", 1), cooldown_ms: intField("#exp-cooldown", 0),
+    ignore_eos: $("#exp-fixed").checked, nonce: $("#exp-nonce").checked, include_flagged: $("#exp-flagged").checked,
+  });
+  if ($("#exp-seed").value !== "") p.seed = Number($("#exp-seed").value);
+  return p;
+}
+
+function setExpButtons() {
+  $("#exp-batch").disabled = exp.running;
+  $("#exp-study").disabled = exp.running;
+  $("#exp-stop").disabled = !exp.running;
+}
+
+function expFinishUI() { exp.running = false; setExpButtons(); }
+
+async function startExperiment(kind) {
+  if (exp.running) return;
+  const p = experimentPayload(kind);
+  if (!p.model_name) { expStatus("pick a model first"); return; }
+  exp.running = true; exp.progress = 0;
+  setExpButtons();
+  $("#experiment-panel").dataset.progress = "0";
+  $("#exp-progress").max = 1; $("#exp-progress").value = 0;
+  $("#exp-progress-text").textContent = "";
+  expStatus((kind === "batch" ? "batch" : "overhead study") + ": checking every configuration…");
+  try {
+    const ws = await expSocket();
+    ws.send(JSON.stringify(p));
+  } catch (e) {
+    expFinishUI(); expStatus(e.message);
+  }
+}
+
+function stopExperiment() {
+  if (exp.ws && exp.running) {
+    exp.ws.send(JSON.stringify({ command: "cancel" }));
+    expStatus("stopping… (the run in progress is stored as cancelled)");
+  }
+}
+
+function onExperimentMessage(m) {
+  if (m.started) {
+    const s = m.started;
+    $("#exp-progress").max = s.total; $("#exp-progress").value = 0;
+    $("#exp-progress-text").textContent = `0/${s.total}`;
+    expStatus(`${s.kind === "batch" ? "batch" : "overhead study (" + (s.arms || []).join(" vs ") + ")"} ${s.experiment_id} on ${s.model}, seed ${s.seed}`);
+  }
+  if (m.log !== undefined) log("experiment: " + m.log, m.log.startsWith("warning") ? "warn" : "");
+  if (m.progress) {
+    const p = m.progress, last = p.last || {};
+    $("#exp-progress").max = p.total; $("#exp-progress").value = p.done;
+    $("#experiment-panel").dataset.progress = String(++exp.progress);
+    const what = (p.warmup ? "warm-up" : "run") + (p.arm ? " " + p.arm : "");
+    const fig = last.total_wh === null || last.total_wh === undefined ? "no energy" : wh(last.total_wh) + " " + (last.kind || "");
+    $("#exp-progress-text").textContent = `${p.done}/${p.total} · elapsed ${secs(p.elapsed_s)} · ETA ${secs(p.eta_s)} · last ${what}: ${fig}` +
+      (last.status && last.status !== "ok" ? ` (${last.status})` : "");
+  }
+  if (m.done === true) {
+    if (m.rejected) { log("experiment: " + m.error, "error"); return; }
+    expFinishUI();
+    const n = m.result && m.result.runs ? m.result.runs.length : 0;
+    if (m.error) {
+      expStatus("error: " + m.error + (m.hint ? " (try: " + m.hint + ")" : "") + (m.stored ? `; the ${n} finished runs are stored as experiment ${m.experiment_id}` : ""));
+    } else if (m.cancelled) {
+      expStatus(m.stored ? `stopped after ${n} runs: the statistics cover the runs that finished; stored as experiment ${m.experiment_id}` : "stopped before the first run finished: nothing was stored");
+    } else {
+      expStatus(`done: stored as experiment ${m.experiment_id} (its ${n} runs: session ${m.experiment_id})`);
+    }
+    if (m.result) showExperiment(m.kind, m.result, m.experiment_id);
+    loadExperiments();
+  }
+}
+
+function showExperiment(kind, r, id) {
+  $("#exp-results").hidden = false;
+  $("#exp-empty").hidden = true;
+  $("#exp-id").textContent = `${kind} ${id}${r.stopped ? " · stopped early" : ""}`;
+  $("#exp-batch-results").hidden = kind !== "batch";
+  $("#exp-study-results").hidden = kind !== "ablate";
+  if (kind === "batch") showBatch(r);
+  else if (kind === "ablate") showStudy(r, id);
+  else $("#exp-summary").textContent = `a ${kind} experiment: open its JSON below`;
+}
+
+function showBatch(r) {
+  const s = r.stats;
+  $("#exp-summary").textContent = `${s.runs} runs (+${r.warmups} warm-up) in ${secs(r.elapsed_s)} · energy ${s.kind || "absent"}` +
+    (s.meter ? ` (${s.meter}: ${s.boundary})` : "");
+  const rows = [["total energy", s.total_wh, wh], ["prefill", s.prefill_wh, wh], ["decode", s.decode_wh, wh], ["active (minus idle)", s.active_wh, wh],
+    ["e-token in (Wh/1k)", s.wh_per_1k_input, num], ["e-token out (Wh/1k)", s.wh_per_1k_output, num],
+    ["input tokens", s.input_tokens, num], ["output tokens", s.output_tokens, num], ["time to first token", s.ttft_ms, ms],
+    ["decode rate (tokens/s)", s.tokens_per_second, num]];
+  $("#exp-stats tbody").replaceChildren(...rows.map(([name, x, f]) => el("tr", {},
+    el("td", {}, name),
+    !x || !x.n ? el("td", { colspan: 7, class: "hint" }, "absent: no included run has it") : [
+      el("td", { class: "num" }, f(x.mean)), el("td", { class: "num" }, f(x.median)), el("td", { class: "num" }, f(x.sd)),
+      el("td", { class: "num" }, f(x.p5)), el("td", { class: "num" }, f(x.p95)), el("td", { class: "num" }, pct(x.cv)),
+      el("td", { class: "num" }, x.ci_low === null ? "—" : `${f(x.ci_low)} – ${f(x.ci_high)}`)])));
+  const excl = Object.entries(s.excluded || {}).map(([k, v]) => `${k} ${v}`);
+  const notes = [
+    el("li", { id: "exp-ratio" }, `ratio of sums (total Wh × 1000 / total tokens over the included runs): e-token in ${num(s.ratio_of_sums_wh_per_1k_input)} Wh/1k, e-token out ${num(s.ratio_of_sums_wh_per_1k_output)} Wh/1k`),
+    el("li", { id: "exp-counts" }, `${s.runs} runs, ${s.included} included` + (excl.length ? `; excluded: ${excl.join(", ")} (Keep flagged runs includes the flagged ones)` : "; none excluded")),
+  ];
+  if (s.mixed) notes.push(el("li", { class: "error-box" }, "the runs used different meters or boundaries: their figures are not comparable"));
+  if (s.cached_runs) notes.push(el("li", {}, `${s.cached_runs} runs were partly served from a prompt cache`));
+  const ov = r.overhead || {};
+  if (ov.ratio !== null && ov.ratio !== undefined) {
+    notes.push(el("li", {}, `lab overhead between runs: ${ms(ov.gap_ms.mean)} (median ${ms(ov.gap_ms.median)}) = ${num(ov.ratio)} × the mean run of ${ms(ov.run_ms.mean)}`));
+  }
+  $("#exp-notes").replaceChildren(...notes);
+}
+
+function showStudy(r, id) {
+  const bare = (r.arms[0] || {}).stats || {};
+  const done = (r.runs || []).filter(o => !o.trial.warmup).length, planned = (r.order || []).length;
+  $("#exp-summary").textContent = `${done}${done < planned ? " of " + planned : ""} measured runs, interleaved in random order · energy ${bare.kind || "absent"}` +
+    (bare.meter ? ` (${bare.meter}: ${bare.boundary})` : "") + ` · ${r.cache_control}`;
+  const ci = (v, lo, hi, unit = "") => v === null || v === undefined ? "—" : `${num(v)}${unit}` + (lo === null || lo === undefined ? "" : ` [${num(lo)}, ${num(hi)}]`);
+  $("#exp-arms tbody").replaceChildren(...r.arms.map(a => {
+    const isBare = a.name === "bare", st = a.stats, mg = a.marginal_wh_per_1k_injected;
+    return el("tr", { "data-arm": a.name },
+      el("td", { title: a.describe || "" }, el("b", {}, a.name), a.describe ? el("div", { class: "hint" }, a.describe) : ""),
+      el("td", { class: "num" }, `${st.included}/${st.runs}`),
+      el("td", { class: "num" }, num(st.input_tokens.mean)),
+      el("td", { class: "num" }, isBare ? "—" : "+" + num(a.extra_input_tokens)),
+      el("td", { class: "num" }, wh(st.total_wh.mean)),
+      el("td", { class: "num" }, isBare ? "1× (reference)" : ci(a.overhead.value, a.overhead.low, a.overhead.high, "×")),
+      el("td", { class: "num" }, isBare || !mg ? "—" : ci(mg.value, mg.low, mg.high)),
+      el("td", {}, a.verdict || ""));
+  }));
+  const box = $("#overhead-chart");
+  new IntervalChart(box, { title: "Energy with middleware ÷ energy bare", xLabel: "overhead ratio (×), 95% bootstrap interval", reference: 1, referenceLabel: "bare = 1×", unit: "×" })
+    .draw(r.arms.map(a => a.name === "bare" ? { label: a.name, value: 1, low: null, high: null }
+      : { label: a.name, value: a.overhead.value, low: a.overhead.low, high: a.overhead.high }));
+  // The report's own chart, where the server draws one, replaces it.
+  if (id) {
+    fetch(`/api/experiments/${encodeURIComponent(id)}/charts/overhead.svg`).then(async resp => {
+      if (resp.ok && (resp.headers.get("Content-Type") || "").includes("svg") && $("#exp-id").textContent.includes(id)) box.innerHTML = await resp.text();
+    }).catch(() => {});
+  }
+}
+
+async function loadExperiments() {
+  try {
+    const data = await api("/api/experiments?limit=50");
+    const rows = data.experiments.map(e => el("tr", { "data-id": e.id },
+      el("td", {}, new Date(e.created_at).toLocaleString()), el("td", {}, e.kind), el("td", {}, e.summary),
+      el("td", {}, e.kind === "batch" || e.kind === "ablate" ? el("button", { type: "button", class: "show-experiment", onclick: () => openExperiment(e.id) }, "Show") : "", " ",
+        el("a", { href: e.url, target: "_blank", rel: "noopener", class: "experiment-json" }, "JSON"), " · ",
+        el("a", { href: e.runs_url, target: "_blank", rel: "noopener" }, "runs"))));
+    $("#exp-list tbody").replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { colspan: 4, class: "hint" }, "none stored yet"))]));
+  } catch (e) { log("cannot list experiments: " + e.message, "warn"); }
+}
+
+async function openExperiment(id) {
+  try {
+    const e = await api("/api/experiments/" + encodeURIComponent(id));
+    showExperiment(e.kind, e.result, e.id);
+    expStatus("showing stored experiment " + id);
+  } catch (err) { expStatus("cannot open experiment " + id + ": " + err.message); }
+}
+
+$("#exp-batch").addEventListener("click", () => startExperiment("batch"));
+$("#exp-study").addEventListener("click", () => startExperiment("ablate"));
+$("#exp-stop").addEventListener("click", stopExperiment);
+
 // ---- session -------------------------------------------------------------
 
 async function refreshSession() {
@@ -405,6 +618,6 @@ $$("#history th.sortable").forEach(th => th.addEventListener("click", () => {
 $("#all-sessions").addEventListener("change", refreshSession);
 
 healthBadge($("#health"));
-Promise.all([loadModels(), loadMeters(), loadPresets(), loadFamilies(), loadGrids(), refreshSession()]).then(() => {
+Promise.all([loadModels(), loadMeters(), loadPresets(), loadFamilies(), loadGrids(), refreshSession(), loadExperiments()]).then(() => {
   document.body.dataset.ready = "true";
 });
