@@ -247,6 +247,70 @@ func TestBrowserEnergyLab(t *testing.T) {
 	}
 }
 
+// TestBrowserExperiments runs a batch from the Energy Lab's experiment
+// panel, then starts an overhead study and stops it.
+func TestBrowserExperiments(t *testing.T) {
+	ctx := newBrowser(t)
+	url := serve(t, t.TempDir())
+	dir := artefacts(t)
+	do(t, ctx, "load /energy",
+		chromedp.Navigate(url+"/energy"),
+		wait(`document.body.dataset.ready === "true"`),
+		wait(`document.querySelector("#model").value === "builtin/synthetic-tiny"`),
+		set("#max-tokens", "8"),
+		set("#exp-runs", "3"),
+		set("#exp-warmup", "0"),
+	)
+	do(t, ctx, "run a 3-run batch: progress, then the statistics",
+		click("#exp-batch"),
+		wait(`document.querySelector("#exp-stop").disabled === false || document.querySelector("#exp-status").textContent.startsWith("done")`),
+		wait(`document.querySelector("#exp-status").textContent.startsWith("done")`),
+		wait(`!document.querySelector("#exp-results").hidden && !document.querySelector("#exp-batch-results").hidden`),
+		wait(`document.querySelectorAll("#exp-list tbody tr[data-id]").length === 1`),
+	)
+	var progress, bar, counts, ratio, total string
+	do(t, ctx, "read the batch",
+		eval(`document.querySelector("#experiment-panel").dataset.progress`, &progress),
+		text("#exp-progress-text", &bar),
+		text("#exp-counts", &counts),
+		text("#exp-ratio", &ratio),
+		eval(`Array.from(document.querySelectorAll("#exp-stats tbody tr")).find(r => r.cells[0].textContent === "total energy").cells.length + " " +
+			Array.from(document.querySelectorAll("#exp-stats tbody tr")).find(r => r.cells[0].textContent === "total energy").cells[1].textContent`, &total),
+	)
+	if progress != "3" || !strings.HasPrefix(bar, "3/3") {
+		t.Errorf("progress: %s messages, bar %q", progress, bar)
+	}
+	if !strings.HasPrefix(counts, "3 runs, 3 included") || !strings.Contains(ratio, "Wh/1k") || !strings.HasPrefix(total, "8 ") || !strings.Contains(total, "Wh") {
+		t.Errorf("batch statistics: counts %q, ratio %q, total row %q", counts, ratio, total)
+	}
+	do(t, ctx, "start an overhead study of a system prompt and stop it",
+		set("#system-prompt", "You are a careful assistant. Answer in full sentences and cite your sources."),
+		set("#exp-runs", "200"),
+		set("#max-tokens", "64"),
+		click("#exp-study"),
+		wait(`Number(document.querySelector("#experiment-panel").dataset.progress) >= 2`),
+		wait(`document.querySelector("#exp-batch").disabled && document.querySelector("#exp-study").disabled`),
+		click("#exp-stop"),
+		wait(`document.querySelector("#exp-status").textContent.startsWith("stopped")`),
+		wait(`document.querySelector("#exp-batch").disabled === false && document.querySelector("#exp-study").disabled === false && document.querySelector("#exp-stop").disabled === true`),
+		wait(`!document.querySelector("#exp-study-results").hidden && document.querySelectorAll("#exp-arms tbody tr").length === 2`),
+		wait(`!!document.querySelector("#overhead-chart svg")`),
+		wait(`document.querySelectorAll("#exp-list tbody tr[data-id]").length === 2`),
+		shot(t, dir, "experiments"),
+	)
+	var id, status string
+	do(t, ctx, "show the stored batch again",
+		text("#exp-status", &status),
+		click("#exp-list tbody tr:last-child .show-experiment"),
+		wait(`!document.querySelector("#exp-batch-results").hidden && document.querySelector("#exp-id").textContent.startsWith("batch")`),
+		eval(`document.querySelector("#exp-list tbody tr:last-child").dataset.id`, &id),
+		shot(t, dir, "experiments-batch"),
+	)
+	if !strings.Contains(status, "stored as experiment ablate-") || !strings.HasPrefix(id, "batch-") {
+		t.Errorf("status after the stop %q; stored batch %q", status, id)
+	}
+}
+
 func TestBrowserComparisonLab(t *testing.T) {
 	ctx := newBrowser(t)
 	url := serve(t, t.TempDir())
