@@ -11,6 +11,7 @@ import (
 
 	"github.com/llm-energy-lab/energylab/internal/experiment"
 	"github.com/llm-energy-lab/energylab/internal/middleware"
+	"github.com/llm-energy-lab/energylab/internal/report"
 	"github.com/llm-energy-lab/energylab/internal/store"
 	"github.com/llm-energy-lab/energylab/internal/web"
 )
@@ -134,6 +135,17 @@ func (b *webBackend) Experiment(ctx context.Context, id string) (web.ExperimentR
 		return web.ExperimentRow{}, err
 	}
 	return web.ExperimentRow{ID: e.ID, Kind: e.Kind, CreatedAt: e.CreatedAt.Format(time.RFC3339Nano), Summary: e.Summary, Result: json.RawMessage(e.Result)}, nil
+}
+
+// Report is the report of an experiment or a session.
+func (b *webBackend) Report(ctx context.Context, experiment, session string) (report.Document, error) {
+	if experiment != "" {
+		if _, err := b.Experiment(ctx, experiment); err != nil {
+			return report.Document{}, err
+		}
+	}
+	d, err := subject{experiment: experiment, session: session}.document(ctx, b.db)
+	return d, webErr(err)
 }
 
 // Calibrate is the original's /api/rapl-calibrate: the calibrate command's

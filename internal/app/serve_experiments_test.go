@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -216,6 +217,24 @@ func TestWebExperimentAblate(t *testing.T) {
 	}
 	if bare != 2 || with != 2 {
 		t.Errorf("%d bare and %d middleware runs", bare, with)
+	}
+	// The web lab serves the study's report and charts, as the CLI writes them.
+	code, h, body := w.do("GET", "/api/experiments/"+res.ID+"/charts/overhead.svg", nil)
+	if code != 200 || h.Get("Content-Type") != "image/svg+xml" || !bytes.Contains(body, []byte(`class="errorbar`)) {
+		t.Errorf("overhead chart: %d %s", code, h.Get("Content-Type"))
+	}
+	if code, _, body := w.do("GET", "/api/experiments/"+res.ID+"/charts/pie.svg", nil); code != 404 || !bytes.Contains(body, []byte("overhead.svg")) {
+		t.Errorf("unknown chart: %d %s", code, body)
+	}
+	code, h, body = w.do("GET", "/api/experiments/"+res.ID+"/report", nil)
+	if code != 200 || !strings.HasPrefix(h.Get("Content-Disposition"), "attachment") || bytes.Count(body, []byte("<svg")) != 2 {
+		t.Errorf("report: %d %v, %d charts", code, h, bytes.Count(body, []byte("<svg")))
+	}
+	if code, _, _ := w.do("GET", "/api/experiments/nope/report", nil); code != 404 {
+		t.Errorf("report of an unknown experiment: %d", code)
+	}
+	if code, _, _ := w.do("GET", "/api/session-report", nil); code != 400 {
+		t.Errorf("report of an empty session: %d", code)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/llm-energy-lab/energylab/internal/harness"
 	"github.com/llm-energy-lab/energylab/internal/lab"
 	"github.com/llm-energy-lab/energylab/internal/provider"
+	"github.com/llm-energy-lab/energylab/internal/report"
 )
 
 // Backend is what the web lab asks of the rest of the lab. Listing methods
@@ -55,6 +56,9 @@ type Backend interface {
 	// repetitions) and fits and saves a calibrated benchmark row for it
 	// on this host. It blocks until the whole set has run.
 	Calibrate(ctx context.Context, model string, runs int) (any, error)
+	// Report builds the report of an experiment (or, with session set, of
+	// a session's runs): the same document and charts as `energylab report`.
+	Report(ctx context.Context, experiment, session string) (report.Document, error)
 }
 
 // Experiment kinds the web lab runs.

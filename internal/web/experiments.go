@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -227,6 +228,37 @@ func (s *Server) experimentRoutes() {
 	s.mux.HandleFunc("GET /api/experiments/{id}", s.get(func(r *http.Request) (any, error) {
 		return s.b.Experiment(r.Context(), r.PathValue("id"))
 	}))
+	// The experiment's charts, by the names its report gives them
+	// (energy-per-run, overhead, token-breakdown, crossover).
+	s.mux.HandleFunc("GET /api/experiments/{id}/charts/{chart}", func(w http.ResponseWriter, r *http.Request) {
+		doc, err := s.b.Report(r.Context(), r.PathValue("id"), "")
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		name := strings.TrimSuffix(r.PathValue("chart"), ".svg")
+		var names []string
+		for _, sec := range doc.Sections {
+			for _, c := range sec.Charts {
+				if c.Name == name {
+					w.Header().Set("Content-Type", "image/svg+xml")
+					w.Header().Set("Cache-Control", "no-store")
+					w.Write(c.SVG)
+					return
+				}
+				names = append(names, c.Name+".svg")
+			}
+		}
+		writeError(w, NotFound(strings.Join(names, ", "), "this experiment has no chart %q", r.PathValue("chart")))
+	})
+	// The report as a self-contained HTML download (the CLI also writes
+	// Markdown); session=S reports a session's runs instead.
+	s.mux.HandleFunc("GET /api/experiments/{id}/report", func(w http.ResponseWriter, r *http.Request) {
+		s.htmlReport(w, r, r.PathValue("id"), "")
+	})
+	s.mux.HandleFunc("GET /api/session-report", func(w http.ResponseWriter, r *http.Request) {
+		s.htmlReport(w, r, "", s.session(r.URL.Query().Get("session")))
+	})
 	s.mux.HandleFunc("POST /api/rapl-calibrate", s.post(func(r *http.Request, body []byte) (any, error) {
 		var req struct {
 			Model    string `json:"model_name"`
@@ -250,4 +282,25 @@ func (s *Server) experimentRoutes() {
 		defer s.track(-1)
 		return s.b.Calibrate(r.Context(), model, runs)
 	}))
+}
+
+func (s *Server) htmlReport(w http.ResponseWriter, r *http.Request, experiment, session string) {
+	doc, err := s.b.Report(r.Context(), experiment, session)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	var buf bytes.Buffer
+	if err := doc.HTML(&buf); err != nil {
+		writeError(w, err)
+		return
+	}
+	name := experiment
+	if name == "" {
+		name = "session-" + safeName(session)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", "energylab-"+safeName(name)+".html"))
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(buf.Bytes())
 }

@@ -546,7 +546,9 @@ async function loadExperiments() {
       el("td", {}, new Date(e.created_at).toLocaleString()), el("td", {}, e.kind), el("td", {}, e.summary),
       el("td", {}, e.kind === "batch" || e.kind === "ablate" ? el("button", { type: "button", class: "show-experiment", onclick: () => openExperiment(e.id) }, "Show") : "", " ",
         el("a", { href: e.url, target: "_blank", rel: "noopener", class: "experiment-json" }, "JSON"), " · ",
-        el("a", { href: e.runs_url, target: "_blank", rel: "noopener" }, "runs"))));
+        el("a", { href: e.runs_url, target: "_blank", rel: "noopener" }, "runs"), " · ",
+        el("a", { href: e.url + "/report", download: true, class: "experiment-report" }, "report"), " · ",
+        el("a", { href: "/api/export-session?format=csv&session=" + encodeURIComponent(e.id), download: true }, "CSV"))));
     $("#exp-list tbody").replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { colspan: 4, class: "hint" }, "none stored yet"))]));
   } catch (e) { log("cannot list experiments: " + e.message, "warn"); }
 }
