@@ -362,13 +362,7 @@ func cmdBatch(ctx context.Context, env Env, args []string) error {
 	var ef expFlags
 	ef.bind(fs, 10)
 	var rf runFlags
-	fs.StringVar(&rf.system, "system", "", "system prompt text")
-	fs.StringVar(&rf.systemFile, "system-file", "", "read the system prompt from a file")
-	fs.StringVar(&rf.preset, "preset", "", "system prompt preset")
-	fs.StringVar(&rf.context, "context", "", "conversation context")
-	fs.StringVar(&rf.contextFile, "context-file", "", "read the conversation context from a file")
-	fs.Var(injectionFlag{list: &rf.injections}, "inject", "add a middleware injection (repeatable)")
-	fs.Var(injectionFlag{list: &rf.injections, fromFile: true}, "inject-file", "add a file's content as an injection (repeatable)")
+	rf.bindMiddleware(fs)
 	fs.BoolVar(&rf.ignoreEOS, "ignore-eos", true, "generate exactly -max-tokens tokens (fixed-length runs compare like with like)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: energylab batch -runs N [-warmup W] [flags] \"prompt\"\n\n")

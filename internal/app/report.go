@@ -101,6 +101,21 @@ func (s subject) document(ctx context.Context, db *store.DB) (report.Document, e
 	return d, nil
 }
 
+// outputFormat is the -format given, else alt when the output file ends in
+// "."+alt, else def; anything but def or alt is a usage error.
+func outputFormat(format, out, def, alt string) (string, error) {
+	if format == "" {
+		format = def
+		if strings.HasSuffix(out, "."+alt) {
+			format = alt
+		}
+	}
+	if format != def && format != alt {
+		return "", usagef("-format %q: want %s or %s", format, def, alt)
+	}
+	return format, nil
+}
+
 // writeFile writes b to path whole or not at all (a temporary file in the
 // same directory, renamed over it).
 func writeFile(path string, b []byte) error {
@@ -136,14 +151,8 @@ func cmdReport(ctx context.Context, env Env, args []string) error {
 	if err := sub.check("report"); err != nil {
 		return err
 	}
-	if *format == "" {
-		*format = "html"
-		if strings.HasSuffix(*out, ".md") {
-			*format = "md"
-		}
-	}
-	if *format != "html" && *format != "md" {
-		return usagef("-format %q: want html or md", *format)
+	if *format, err = outputFormat(*format, *out, "html", "md"); err != nil {
+		return err
 	}
 	if *format == "md" && *out == "" {
 		return hinted{usagef("a Markdown report needs -o FILE.md: its charts are written beside it"), "energylab report -experiment ID -o report.md"}
@@ -206,14 +215,8 @@ func cmdExport(ctx context.Context, env Env, args []string) error {
 	if err := sub.check("export"); err != nil {
 		return err
 	}
-	if *format == "" {
-		*format = "json"
-		if strings.HasSuffix(*out, ".csv") {
-			*format = "csv"
-		}
-	}
-	if *format != "json" && *format != "csv" {
-		return usagef("-format %q: want json or csv", *format)
+	if *format, err = outputFormat(*format, *out, "json", "csv"); err != nil {
+		return err
 	}
 	db, err := store.Open(ctx, cfg.DB)
 	if err != nil {

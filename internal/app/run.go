@@ -40,6 +40,17 @@ type runFlags struct {
 	json, quiet                bool
 }
 
+// bindMiddleware binds the flags that compose the prompt around the query.
+func (rf *runFlags) bindMiddleware(fs *flag.FlagSet) {
+	fs.StringVar(&rf.system, "system", "", "system prompt text")
+	fs.StringVar(&rf.systemFile, "system-file", "", "read the system prompt from a file")
+	fs.StringVar(&rf.preset, "preset", "", "system prompt preset (energylab presets lists them)")
+	fs.StringVar(&rf.context, "context", "", "conversation context, wrapped in <conversation_context> tags")
+	fs.StringVar(&rf.contextFile, "context-file", "", "read the conversation context from a file")
+	fs.Var(injectionFlag{list: &rf.injections}, "inject", "add a middleware injection (repeatable)")
+	fs.Var(injectionFlag{list: &rf.injections, fromFile: true}, "inject-file", "add a file's content as an injection (repeatable)")
+}
+
 // optInt, optFloat and optBool are flags that remember whether they were set.
 type optInt struct {
 	v   int64
@@ -157,13 +168,7 @@ var runSettings = []string{
 func cmdRun(ctx context.Context, env Env, args []string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	var rf runFlags
-	fs.StringVar(&rf.system, "system", "", "system prompt text")
-	fs.StringVar(&rf.systemFile, "system-file", "", "read the system prompt from a file")
-	fs.StringVar(&rf.preset, "preset", "", "system prompt preset (energylab presets lists them)")
-	fs.StringVar(&rf.context, "context", "", "conversation context, wrapped in <conversation_context> tags")
-	fs.StringVar(&rf.contextFile, "context-file", "", "read the conversation context from a file")
-	fs.Var(injectionFlag{list: &rf.injections}, "inject", "add a middleware injection (repeatable)")
-	fs.Var(injectionFlag{list: &rf.injections, fromFile: true}, "inject-file", "add a file's content as an injection (repeatable)")
+	rf.bindMiddleware(fs)
 	fs.Var(&rf.seed, "seed", "sampling seed")
 	fs.Var(&rf.topP, "top-p", "nucleus sampling probability")
 	fs.Var(&rf.think, "think", "ask a reasoning model to think (true/false; unset = the model's default)")
