@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -480,10 +481,11 @@ func cmdAblate(ctx context.Context, env Env, args []string) error {
 	fs := flag.NewFlagSet("ablate", flag.ContinueOnError)
 	var ef expFlags
 	ef.bind(fs, 10)
-	var presets, presetFiles, contextFiles, injects, injectFiles listFlag
+	var presets, presetFiles, contextFiles, contextTokens, injects, injectFiles listFlag
 	fs.Var(&presets, "preset", "a configuration: this system-prompt preset (repeatable; energylab presets lists them)")
 	fs.Var(&presetFiles, "preset-file", "a configuration: this file as the system prompt, e.g. a frontier system prompt (repeatable)")
 	fs.Var(&contextFiles, "context-file", "a configuration: this file as the conversation context (repeatable)")
+	fs.Var(&contextTokens, "context-tokens", "a configuration: a conversation context of about N tokens of filler (repeatable)")
 	fs.Var(&injects, "inject", "an injection; all -inject and -inject-file values form one configuration")
 	fs.Var(&injectFiles, "inject-file", "a file's content as an injection (joins the -inject configuration)")
 	ignoreEOS := fs.Bool("ignore-eos", true, "generate exactly -max-tokens tokens in every run, so the arms differ only in their input")
@@ -538,7 +540,15 @@ func cmdAblate(ctx context.Context, env Env, args []string) error {
 		}
 		arms = append(arms, experiment.Arm{Name: "injections", Spec: middleware.Spec{Injections: inj, User: query}, Describe: fmt.Sprintf("%d injections", len(inj))})
 	}
-	if len(arms) == 1 {
+	var sizes []int
+	for _, v := range contextTokens {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return usagef("-context-tokens %q: want a number of tokens, at least 1", v)
+		}
+		sizes = append(sizes, n)
+	}
+	if len(arms) == 1 && len(sizes) == 0 {
 		return hinted{usagef("give at least one middleware configuration to compare with the bare query"), `energylab ablate -runs 10 -preset agent "What is the capital of France?"`}
 	}
 	for _, a := range arms {
@@ -551,6 +561,13 @@ func cmdAblate(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer closeFn()
+	if len(sizes) > 0 {
+		filler := newFiller(ctx, x, query)
+		for _, n := range sizes {
+			arms = append(arms, experiment.Arm{Name: fmt.Sprintf("context:%d-tokens", n), Spec: middleware.Spec{Context: filler(n), User: query},
+				Describe: fmt.Sprintf("a conversation context of about %d tokens", n)})
+		}
+	}
 	res, err := x.ablate(ctx, runSpec{ignoreEOS: *ignoreEOS}, arms, ef, cliHooks(env, ef.json))
 	if err != nil {
 		return err
@@ -566,19 +583,28 @@ func cmdAblate(ctx context.Context, env Env, args []string) error {
 		bare := res.Arms[0].Stats
 		fmt.Fprintf(w, "energy: %s, %s: %s\n\n", bare.Kind, bare.Meter, bare.Boundary)
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "CONFIGURATION\tRUNS\tINPUT TOKENS\tEXTRA\tPREFILL Wh\tTOTAL Wh\tOVERHEAD (95% CI)\tWh PER 1k INJECTED (95% CI)")
+		fmt.Fprintln(tw, "CONFIGURATION\tRUNS\tINPUT TOKENS\tEXTRA\tTOTAL Wh\tEXTRA PREFILL Wh\tEXTRA TOTAL Wh (p)\tOVERHEAD (95% CI)\tWh PER 1k INJECTED (95% CI)")
+		cached := 0
 		for _, a := range res.Arms {
-			ov, marg := "1 (reference)", "—"
+			cached += a.Stats.CachedRuns
+			ov, marg, xp, xt := "1 (reference)", "—", "—", "—"
 			if a.Name != experiment.Bare {
 				ov = fmt.Sprintf("%.3g× [%.3g, %.3g]", a.Overhead.Value, a.Overhead.Low, a.Overhead.High)
 				if a.MarginalWhPer1k != nil {
 					marg = fmt.Sprintf("%.3g [%.3g, %.3g]", a.MarginalWhPer1k.Value, a.MarginalWhPer1k.Low, a.MarginalWhPer1k.High)
 				}
+				xp = fmt.Sprintf("%+.3g", a.ExtraPrefillWh.Value)
+				xt = fmt.Sprintf("%+.3g (%.2g)", a.ExtraTotalWh.Value, a.ExtraTotalWh.PValue)
 			}
-			fmt.Fprintf(tw, "%s\t%d/%d\t%.0f\t%+.0f\t%.4g\t%.4g\t%s\t%s\n", a.Name, a.Stats.Included, a.Stats.Runs, a.Stats.InputTokens.Mean,
-				a.ExtraInputTokens, a.Stats.PrefillWh.Mean, a.Stats.TotalWh.Mean, ov, marg)
+			fmt.Fprintf(tw, "%s\t%d/%d\t%.0f\t%+.0f\t%.4g\t%s\t%s\t%s\t%s\n", a.Name, a.Stats.Included, a.Stats.Runs, a.Stats.InputTokens.Mean,
+				a.ExtraInputTokens, a.Stats.TotalWh.Mean, xp, xt, ov, marg)
 		}
 		tw.Flush()
+		if cached > 0 {
+			fmt.Fprintf(w, "%d runs reported prompt tokens served from a cache: their prefill is not fully paid\n", cached)
+		} else {
+			fmt.Fprintln(w, "no run reported cached prompt tokens")
+		}
 		fmt.Fprintln(w)
 		for _, a := range res.Arms[1:] {
 			fmt.Fprintf(w, "%s: %s\n", a.Name, a.Verdict)

@@ -268,6 +268,22 @@ func TestExperimentsOnTheSyntheticModel(t *testing.T) {
 	if _, errs, code := runMain(t, home, "report", "-experiment", a.ID, "-format", "md"); code != 2 || !strings.Contains(errs, "needs -o") {
 		t.Errorf("md to stdout: %d %s", code, errs)
 	}
+	// A context of a given size, in the model's own tokens.
+	args = append([]string{"ablate", "-json", "-runs", "2", "-warmup", "0", "-context-tokens", "200"}, common...)
+	out, errs, code = runMain(t, home, append(args, "What is the capital of France?")...)
+	if code != 0 {
+		t.Fatalf("ablate -context-tokens: exit %d\n%s", code, errs)
+	}
+	var c experiment.AblationResult
+	if err := json.Unmarshal([]byte(out), &c); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Arms) != 2 || c.Arms[1].Name != "context:200-tokens" || c.Arms[1].ExtraInputTokens < 190 || c.Arms[1].ExtraInputTokens > 260 {
+		t.Errorf("context arm %+v (extra %v tokens)", c.Arms[1].Name, c.Arms[1].ExtraInputTokens)
+	}
+	if _, errs, code := runMain(t, home, "ablate", "-runs", "2", "-context-tokens", "lots", "hi"); code != 2 || !strings.Contains(errs, "-context-tokens") {
+		t.Errorf("bad -context-tokens: %d %s", code, errs)
+	}
 	// Bad input is refused before anything runs.
 	if _, errs, code := runMain(t, home, "ablate", "-runs", "3", "hello"); code != 2 || !strings.Contains(errs, "at least one middleware configuration") {
 		t.Errorf("ablate without configurations: %d %s", code, errs)
