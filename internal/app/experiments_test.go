@@ -268,6 +268,23 @@ func TestExperimentsOnTheSyntheticModel(t *testing.T) {
 	if _, errs, code := runMain(t, home, "report", "-experiment", a.ID, "-format", "md"); code != 2 || !strings.Contains(errs, "needs -o") {
 		t.Errorf("md to stdout: %d %s", code, errs)
 	}
+	// The sweep on the embedded model: four sizes, fits and a verdict on
+	// the crossover (whatever this machine's timings make of it).
+	args = append([]string{"sweep", "-json", "-runs", "1", "-warmup", "0", "-steps", "3", "-min", "64", "-max", "800", "-output", "8"}, common...)
+	out, errs, code = runMain(t, home, append(args, "Summarise.")...)
+	if code != 0 {
+		t.Fatalf("sweep: exit %d\n%s", code, errs)
+	}
+	var sw experiment.SweepResult
+	if err := json.Unmarshal([]byte(out), &sw); err != nil {
+		t.Fatal(err)
+	}
+	if len(sw.Points) != 4 || sw.PrefillFit == nil || sw.DecodeFit == nil || sw.CrossoverNote == "" || sw.Kind == "" {
+		t.Errorf("sweep %+v", sw)
+	}
+	if last := sw.Points[len(sw.Points)-1]; last.InputTokens < 700 || *last.PrefillWh <= *sw.Points[0].PrefillWh {
+		t.Errorf("the largest context (%d tokens, %v Wh) does not cost more prefill than none (%v Wh)", last.InputTokens, *last.PrefillWh, *sw.Points[0].PrefillWh)
+	}
 	// A context of a given size, in the model's own tokens.
 	args = append([]string{"ablate", "-json", "-runs", "2", "-warmup", "0", "-context-tokens", "200"}, common...)
 	out, errs, code = runMain(t, home, append(args, "What is the capital of France?")...)
