@@ -207,7 +207,9 @@ func TestSweepFindsTheProgrammedCrossover(t *testing.T) {
 // embedded model with the modelled meter, as CI's fresh machine does.
 func TestExperimentsOnTheSyntheticModel(t *testing.T) {
 	home := t.TempDir()
-	common := []string{"-baseline", "100ms", "-poll-interval", "20ms", "-max-tokens", "8", "-cache-dir", synthCache}
+	// -include-flagged: a loaded machine may flag an idle sample; these
+	// checks are of the commands (exclusions are tested in experiment).
+	common := []string{"-baseline", "100ms", "-poll-interval", "20ms", "-max-tokens", "8", "-cache-dir", synthCache, "-include-flagged"}
 	args := append([]string{"batch", "-json", "-runs", "4", "-warmup", "1"}, common...)
 	out, errs, code := runMain(t, home, append(args, "hello")...)
 	if code != 0 {

@@ -60,7 +60,9 @@ func runExperiment(t *testing.T, c *wsClient, payload map[string]any, each func(
 func TestWebExperimentBatch(t *testing.T) {
 	w := startWebLab(t, web.Options{}, nil)
 	c := w.dial("/ws/experiment")
-	got := runExperiment(t, c, map[string]any{"kind": "batch", "runs": 3, "warmup": 1, "cooldown_ms": 5, "seed": 42,
+	// include_flagged: a loaded machine may flag an idle sample; the
+	// counts below are the batch's (exclusions are tested in experiment).
+	got := runExperiment(t, c, map[string]any{"kind": "batch", "runs": 3, "warmup": 1, "cooldown_ms": 5, "seed": 42, "include_flagged": true,
 		"model_name": "builtin/synthetic-tiny", "user_prompt": "Why is the sky blue?", "system_prompt": "Be brief.", "max_tokens": 8, "temp": 0}, nil)
 	f := got.final
 	if f["done"] != true || f["error"] != nil || f["stopped"] != false || f["cancelled"] != nil || f["stored"] != true || f["kind"] != "batch" || f["seed"] != float64(42) {
@@ -184,7 +186,7 @@ func TestWebExperimentCancelAndDisconnect(t *testing.T) {
 func TestWebExperimentAblate(t *testing.T) {
 	w := startWebLab(t, web.Options{}, nil)
 	c := w.dial("/ws/experiment")
-	got := runExperiment(t, c, map[string]any{"kind": "ablate", "runs": 2, "warmup": 0, "model_name": "builtin/synthetic-tiny",
+	got := runExperiment(t, c, map[string]any{"kind": "ablate", "runs": 2, "warmup": 0, "include_flagged": true, "model_name": "builtin/synthetic-tiny",
 		"user_prompt": "What is the capital of France?", "system_prompt": "You are a careful assistant.",
 		"injections": []map[string]string{{"description": "policy", "content": "Always cite your sources and answer in full sentences."}},
 		"max_tokens": 8}, nil)
