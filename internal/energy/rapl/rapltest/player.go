@@ -182,6 +182,25 @@ func (p *Player) Visible(t time.Time) time.Time {
 	return t
 }
 
+// MaxStaleness is the longest a reader between from and to could have seen
+// values standing for an instant that long before it: the largest gap from
+// one logged write's instant to the completion of the next. On a loaded
+// machine it bounds how far a reading can lag the profile, so a test can
+// widen its tolerance by what the player, not the reader, got wrong.
+func (p *Player) MaxStaleness(from, to time.Time) time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var worst time.Duration
+	for i := 1; i < len(p.writes); i++ {
+		w := p.writes[i]
+		if w.done.Before(from) || w.done.After(to.Add(p.period)) {
+			continue
+		}
+		worst = max(worst, w.done.Sub(p.writes[i-1].at))
+	}
+	return worst
+}
+
 // energyAtLocked integrates the profile from its start to at, in µJ.
 func (p *Player) energyAtLocked(at time.Time) float64 {
 	var e float64

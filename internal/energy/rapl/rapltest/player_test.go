@@ -219,3 +219,19 @@ func TestBuildTreeLayout(t *testing.T) {
 		t.Errorf("name = %q, %v", b, err)
 	}
 }
+
+func TestMaxStalenessSeesAPause(t *testing.T) {
+	root := t.TempDir()
+	zones := rapltest.TwoSocketServer()
+	rapltest.BuildTree(t, root, zones)
+	p := rapltest.Play(t, root, zones, rapltest.PlayerOptions{Power: 10 * energy.Watt, Shares: map[string]float64{"intel-rapl:0": 1}})
+	start := time.Now()
+	time.Sleep(30 * time.Millisecond)
+	p.Pause()
+	time.Sleep(120 * time.Millisecond)
+	p.Resume()
+	time.Sleep(30 * time.Millisecond)
+	if got := p.MaxStaleness(start, time.Now()); got < 120*time.Millisecond || got > 2*time.Second {
+		t.Errorf("MaxStaleness over a 120 ms pause = %s", got)
+	}
+}
