@@ -15,6 +15,7 @@ import (
 	"github.com/llm-energy-lab/energylab/internal/middleware"
 	"github.com/llm-energy-lab/energylab/internal/provider"
 	"github.com/llm-energy-lab/energylab/internal/store"
+	"github.com/llm-energy-lab/energylab/internal/telemetry"
 )
 
 // runSpec is one run's request, whatever front end it came from (the run
@@ -61,6 +62,8 @@ type runner struct {
 	gate chan struct{}
 	// lockPath is the host-wide lock file.
 	lockPath string
+	// metrics, when set, counts every stored run (the web lab's /metrics).
+	metrics *telemetry.Metrics
 }
 
 func newRunner(cfg config.Config, env Env, db *store.DB) (*runner, error) {
@@ -181,6 +184,7 @@ func (r *runner) run(ctx context.Context, rs runSpec, h runHooks) (lab.Record, e
 		if err := r.db.SaveRun(context.WithoutCancel(ctx), &rec); err != nil {
 			return lab.Record{}, fmt.Errorf("store the cancelled run: %w", err)
 		}
+		r.observe(rec)
 		return rec, nil
 	}
 
@@ -329,7 +333,14 @@ func (r *runner) run(ctx context.Context, rs runSpec, h runHooks) (lab.Record, e
 	if err := r.db.SaveRun(context.WithoutCancel(ctx), &rec); err != nil {
 		return lab.Record{}, fmt.Errorf("store the run: %w", err)
 	}
+	r.observe(rec)
 	return rec, nil
+}
+
+func (r *runner) observe(rec lab.Record) {
+	if r.metrics != nil {
+		r.metrics.Observe(rec)
+	}
 }
 
 // thin keeps at most n points of p, evenly spaced, always keeping the last.

@@ -22,6 +22,7 @@ import (
 	"github.com/llm-energy-lab/energylab/internal/preset"
 	"github.com/llm-energy-lab/energylab/internal/provider"
 	"github.com/llm-energy-lab/energylab/internal/store"
+	"github.com/llm-energy-lab/energylab/internal/telemetry"
 	"github.com/llm-energy-lab/energylab/internal/web"
 )
 
@@ -89,6 +90,13 @@ func newWebLab(cfg config.Config, env Env, db *store.DB, opt web.Options) (*web.
 	if err != nil {
 		return nil, nil, err
 	}
+	r.metrics = telemetry.New()
+	if ms, err := meterStatuses(cfg, env); err == nil {
+		for _, m := range ms {
+			r.metrics.SetMeter(m.Name, m.Status == "available")
+		}
+	}
+	opt.Metrics = r.metrics.Handler()
 	b := &webBackend{cfg: cfg, env: env, r: r, db: db}
 	if opt.Session == "" {
 		opt.Session = "web-" + time.Now().UTC().Format("20060102T150405") + "-" + newID()[:6]

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -830,5 +831,44 @@ func TestWebLoad(t *testing.T) {
 	if w.s.Active() != 0 || runtime.NumGoroutine() > before+3 {
 		buf := make([]byte, 1<<20)
 		t.Errorf("leak: %d runs active, %d goroutines (before %d)\n%s", w.s.Active(), runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
+	}
+}
+
+// TestWebMetrics: the lab's own /metrics counts what the served runs
+// measured, in joules, with bounded labels.
+func TestWebMetrics(t *testing.T) {
+	w := startWebLab(t, web.Options{}, nil)
+	c := w.dial("/ws")
+	send(t, c, map[string]any{"model_name": "builtin/synthetic-tiny", "user_prompt": "hi", "max_tokens": 6, "ignore_eos": true})
+	msgs := collect(t, c, nil)
+	rec := decodeRecord(t, msgs[len(msgs)-1]["record"])
+	code, h, body := w.do("GET", "/metrics", nil)
+	if code != 200 || !strings.HasPrefix(h.Get("Content-Type"), "text/plain") {
+		t.Fatalf("/metrics: %d %s", code, h.Get("Content-Type"))
+	}
+	text := string(body)
+	for _, want := range []string{
+		`energylab_runs_total{provider="builtin",status="ok"} 1`,
+		`energylab_tokens_total{kind="output",provider="builtin"} 6`,
+		`energylab_meter_available{meter="rapl"} 0`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	// The energy series add up to the record's gross energy in joules.
+	sum := 0.0
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, "energylab_energy_joules_total{") {
+			var v float64
+			fmt.Sscan(line[strings.LastIndexByte(line, ' ')+1:], &v)
+			sum += v
+			if !strings.Contains(line, `meter="cpu-model"`) || strings.Contains(line, "synthetic-tiny") {
+				t.Errorf("series %s", line)
+			}
+		}
+	}
+	if want := *rec.Energy.TotalWh * 3600; math.Abs(sum-want) > 1e-9*want+1e-12 {
+		t.Errorf("energy series sum to %v J, the run measured %v J", sum, want)
 	}
 }

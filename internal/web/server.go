@@ -46,6 +46,9 @@ type Options struct {
 	Docs string
 	// Version is shown in /api/health.
 	Version string
+	// Metrics, when set, is served at /metrics (the lab's own Prometheus
+	// metrics; behind the token like everything else).
+	Metrics http.Handler
 }
 
 // Server is the web lab.
@@ -168,6 +171,9 @@ func (s *Server) routes() {
 	static, _ := fs.Sub(assets, "assets")
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
 
+	if s.opt.Metrics != nil {
+		s.mux.Handle("GET /metrics", s.opt.Metrics)
+	}
 	s.mux.HandleFunc("GET /api/health", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{
 			"status": "ok", "websocket": true, "version": s.opt.Version, "session": s.opt.Session,
