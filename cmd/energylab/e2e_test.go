@@ -555,3 +555,43 @@ func TestBatchStoppedMidway(t *testing.T) {
 		t.Errorf("%d runs stored, the statistics counted %s (%v)", len(runs), m[1], err)
 	}
 }
+
+// TestRunMeteredThroughAnExporter measures a run through a node_exporter-
+// style exporter whose RAPL counters are the integral of a constant 30 W,
+// computed when scraped: the run's energy is 30 W × its window, to within
+// the few milliseconds between a scrape and its timestamp.
+func TestRunMeteredThroughAnExporter(t *testing.T) {
+	start := time.Now()
+	exp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		j := 30 * time.Since(start).Seconds()
+		fmt.Fprintf(w, "# TYPE node_rapl_package_joules_total counter\nnode_rapl_package_joules_total{index=\"0\"} %.6f\n", 100+0.75*j)
+		fmt.Fprintf(w, "# TYPE node_rapl_dram_joules_total counter\nnode_rapl_dram_joules_total{index=\"0\"} %.6f\n", 7+0.25*j)
+	}))
+	defer exp.Close()
+	home := t.TempDir()
+	args := []string{"-meter", "prometheus", "-prom-url", exp.URL + "/metrics", "-prom-preset", "node_rapl"}
+	m := run(t, home, append([]string{"meters", "-json"}, args[2:]...)...)
+	if m.code != 0 || !strings.Contains(m.stdout, `"name": "prometheus"`) {
+		t.Fatalf("meters: %d\n%s%s", m.code, m.stdout, m.stderr)
+	}
+	r := run(t, home, append(append([]string{"run", "-json"}, args...), "-max-tokens", "32", "-ignore-eos", "-baseline", "200ms", "-poll-interval", "50ms", "hello")...)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	rec := decode(t, r.stdout)
+	if rec.Energy.Meter != "prometheus" || rec.Energy.Source != energy.Measured || len(rec.Energy.Domains) != 2 {
+		t.Fatalf("energy %+v", rec.Energy)
+	}
+	want := 30 * rec.Timing.TotalMs / 1000 / 3600
+	if !near(*rec.Energy.TotalWh, want, 0.1) {
+		t.Errorf("total %v Wh, want %v Wh (30 W over %.1f ms)", *rec.Energy.TotalWh, want, rec.Timing.TotalMs)
+	}
+	if b := rec.Energy.Active.Baseline; b == nil || !near(b.Watts, 30, 0.1) {
+		t.Errorf("baseline %+v, want about 30 W", b)
+	}
+	// A wrong preset is refused with the reason, before anything runs.
+	bad := run(t, home, "run", "-meter", "prometheus", "-prom-url", exp.URL, "-prom-preset", "dcgm", "hello")
+	if bad.code == 0 || !strings.Contains(bad.stderr, "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION") {
+		t.Errorf("dcgm preset on a RAPL exporter: %d %s", bad.code, bad.stderr)
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/llm-energy-lab/energylab/internal/config"
 	"github.com/llm-energy-lab/energylab/internal/energy"
 	"github.com/llm-energy-lab/energylab/internal/energy/cpumodel"
+	"github.com/llm-energy-lab/energylab/internal/energy/prom"
 	"github.com/llm-energy-lab/energylab/internal/lab"
 	"github.com/llm-energy-lab/energylab/internal/preset"
 	"github.com/llm-energy-lab/energylab/internal/provider"
@@ -136,7 +137,7 @@ type meterStatus struct {
 func cmdMeters(_ context.Context, env Env, args []string) error {
 	fs := flag.NewFlagSet("meters", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print JSON")
-	cfg, err := loadConfig(env, fs, args, "sysfs", "procfs", "rapl-domains", "tdp", "cores", "meter")
+	cfg, err := loadConfig(env, fs, args, "sysfs", "procfs", "rapl-domains", "tdp", "cores", "meter", "prom-url", "prom-preset", "prom-select")
 	if err != nil {
 		return err
 	}
@@ -205,6 +206,13 @@ func meterStatuses(cfg config.Config, env Env) ([]meterStatus, error) {
 	} {
 		m, err := newCPUModel(cfg, t.t)
 		add(t.name, m, err)
+	}
+	if cfg.Prometheus.URL != "" {
+		m, err := prom.New(context.Background(), prom.Options{URL: cfg.Prometheus.URL, Preset: cfg.Prometheus.Preset, Selector: cfg.Prometheus.Selector})
+		add("prometheus", m, err)
+	} else {
+		out = append(out, meterStatus{Name: "prometheus", Status: "not configured",
+			Reason: "give -prom-url (an exporter's /metrics: node_exporter, Scaphandre, Kepler, dcgm-exporter) and -prom-preset (" + strings.Join(prom.PresetNames(), ", ") + ")"})
 	}
 	bs, _, err := backends(cfg, env)
 	if err != nil {

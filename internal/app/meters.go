@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"runtime"
@@ -8,6 +9,7 @@ import (
 	"github.com/llm-energy-lab/energylab/internal/config"
 	"github.com/llm-energy-lab/energylab/internal/energy"
 	"github.com/llm-energy-lab/energylab/internal/energy/cpumodel"
+	"github.com/llm-energy-lab/energylab/internal/energy/prom"
 	"github.com/llm-energy-lab/energylab/internal/energy/rapl"
 )
 
@@ -43,6 +45,15 @@ func newCPUModel(cfg config.Config, t cpumodel.Target) (*cpumodel.Meter, error) 
 // so. An explicitly requested meter that cannot be read is an error, as is
 // a powercap tree the user pointed at (--sysfs) that is broken.
 func chooseMeter(cfg config.Config, b *backend) (meterChoice, error) {
+	if cfg.Meter == "prometheus" {
+		// An exporter on the host that serves the model: the one meter
+		// that can see a remote server's hardware.
+		m, err := prom.New(context.Background(), prom.Options{URL: cfg.Prometheus.URL, Preset: cfg.Prometheus.Preset, Selector: cfg.Prometheus.Selector})
+		if err != nil {
+			return meterChoice{}, hinted{err, "energylab meters -meter prometheus -prom-url ... -prom-preset ... (checks the exporter)"}
+		}
+		return meterChoice{meter: m, note: "prometheus requested: " + m.Info().Boundary, key: key(m.Info())}, nil
+	}
 	if !b.local {
 		return meterChoice{note: fmt.Sprintf("%s runs on another machine (%s): this host's meters cannot see its hardware", b.p.Name(), b.endpoint)}, nil
 	}

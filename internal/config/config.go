@@ -43,8 +43,15 @@ type Config struct {
 	DB string `yaml:"db"`
 	// PresetsDir holds the user's system-prompt presets.
 	PresetsDir string `yaml:"presets_dir"`
-	// Meter is "auto", "rapl", "cpu-model" or "none".
+	// Meter is "auto", "rapl", "cpu-model", "prometheus" or "none".
 	Meter string `yaml:"meter"`
+	// Prometheus configures the prometheus meter: an exporter's metrics
+	// URL, its preset and the label matchers that pick the series.
+	Prometheus struct {
+		URL      string `yaml:"url"`
+		Preset   string `yaml:"preset"`
+		Selector string `yaml:"selector"`
+	} `yaml:"prometheus"`
 	// SysfsRoot and ProcRoot are where the kernel's sysfs and procfs are
 	// mounted (tests and containers point them elsewhere).
 	SysfsRoot string `yaml:"sysfs"`
@@ -298,8 +305,15 @@ func (c *Config) Validate() error {
 	}
 	switch c.Meter {
 	case "auto", "rapl", "cpu-model", "none":
+	case "prometheus":
+		if c.Prometheus.URL == "" {
+			bad("prom-url", c.Prometheus.URL, "-meter prometheus needs the exporter's metrics URL, e.g. http://host:9100/metrics")
+		}
+		if c.Prometheus.Preset == "" {
+			bad("prom-preset", c.Prometheus.Preset, "-meter prometheus needs the exporter's preset: node_rapl, scaphandre, kepler, kepler_container or dcgm")
+		}
 	default:
-		bad("meter", c.Meter, "want auto, rapl, cpu-model or none")
+		bad("meter", c.Meter, "want auto, rapl, cpu-model, prometheus or none")
 	}
 	switch c.RAPLDomains {
 	case "package+dram", "psys":
