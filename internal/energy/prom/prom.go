@@ -207,11 +207,11 @@ func New(ctx context.Context, o Options) (*Meter, error) {
 		}
 	}
 	m.info = energy.Info{Name: "prometheus", Source: p.Source,
-		Boundary:   fmt.Sprintf("%s (%d series from %s%s)", strings.Join(bl, "+"), len(doms), m.url, m.selString()),
-		Domains:    doms,
-		Resolution: energy.Energy(math.Max(1, p.Unit/1e6)),
+		Boundary:     fmt.Sprintf("%s (%d series from %s%s)", strings.Join(bl, "+"), len(doms), m.url, m.selString()),
+		Domains:      doms,
+		Resolution:   energy.Energy(math.Max(1, p.Unit/1e6)),
 		UpdatePeriod: p.UpdatePeriod,
-		Description: p.Description + "; scraped at each snapshot"}
+		Description:  p.Description + "; scraped at each snapshot"}
 	if p.Source == energy.Modelled {
 		m.info.Assumptions = []string{"the exporter attributes node energy to the selected series by its own model"}
 	}
