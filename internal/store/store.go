@@ -6,6 +6,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"io/fs"
 	"math"
 	"net/url"
@@ -96,11 +97,21 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	if err := db.init(ctx, migs); err != nil {
-		db.Close()
-		return nil, err
+	// Opening a new file from several processes at once can meet SQLITE_BUSY
+	// where SQLite does not call the busy handler (switching the journal to
+	// WAL); init is idempotent, so it is retried for up to BusyTimeout.
+	deadline := time.Now().Add(BusyTimeout)
+	for {
+		err = db.init(ctx, migs)
+		if err == nil {
+			return db, nil
+		}
+		if !isBusy(err) || time.Now().After(deadline) || ctx.Err() != nil {
+			db.Close()
+			return nil, err
+		}
+		time.Sleep(10*time.Millisecond + time.Duration(rand.IntN(20))*time.Millisecond)
 	}
-	return db, nil
 }
 
 // dsn builds the modernc.org/sqlite data source name for an absolute path.
@@ -192,6 +203,12 @@ func (db *DB) apply(ctx context.Context, m migration) (err error) {
 		return err
 	}
 	return tx.Commit()
+}
+
+// isBusy reports whether err is SQLite's "database is locked".
+func isBusy(err error) bool {
+	se, ok := errors.AsType[*sqlite.Error](err)
+	return ok && se.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
 // openError wraps a failure to read the file, recognising a file that is not
