@@ -1,5 +1,8 @@
 # energylab — see README.md.
 GO       ?= go
+# The NVML binding (cgo) declares functions NVML has deprecated; their
+# warnings say nothing about the lab.
+export CGO_CFLAGS ?= -O2 -g -Wno-deprecated-declarations
 FUZZTIME ?= 8s
 PROMPT   ?= Why is the sky blue?
 BIN      := bin/energylab

@@ -207,6 +207,11 @@ func meterStatuses(cfg config.Config, env Env) ([]meterStatus, error) {
 		m, err := newCPUModel(cfg, t.t)
 		add(t.name, m, err)
 	}
+	if g, err := gpuMeter(); err == nil {
+		add("nvml", g, nil)
+	} else {
+		add("nvml", nil, err)
+	}
 	if cfg.Prometheus.URL != "" {
 		m, err := prom.New(context.Background(), prom.Options{URL: cfg.Prometheus.URL, Preset: cfg.Prometheus.Preset, Selector: cfg.Prometheus.Selector})
 		add("prometheus", m, err)

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
+	"sync"
 
 	"github.com/llm-energy-lab/energylab/internal/config"
 	"github.com/llm-energy-lab/energylab/internal/energy"
 	"github.com/llm-energy-lab/energylab/internal/energy/cpumodel"
+	"github.com/llm-energy-lab/energylab/internal/energy/nvml"
 	"github.com/llm-energy-lab/energylab/internal/energy/prom"
 	"github.com/llm-energy-lab/energylab/internal/energy/rapl"
 )
@@ -60,6 +63,12 @@ func chooseMeter(cfg config.Config, b *backend) (meterChoice, error) {
 	switch cfg.Meter {
 	case "none":
 		return meterChoice{note: "metering disabled (--meter none)"}, nil
+	case "nvml":
+		g, err := gpuMeter()
+		if err != nil {
+			return meterChoice{}, hinted{err, "energylab meters (lists what this host can measure)"}
+		}
+		return meterChoice{meter: g, note: "nvml requested: " + g.Info().Boundary, key: key(g.Info())}, nil
 	case "rapl":
 		m, err := newRAPL(cfg)
 		if err != nil {
@@ -71,7 +80,7 @@ func chooseMeter(cfg config.Config, b *backend) (meterChoice, error) {
 	}
 	m, err := newRAPL(cfg)
 	if err == nil {
-		return meterChoice{meter: m, note: "rapl: hardware energy counters found", key: key(m.Info())}, nil
+		return withGPU(b, meterChoice{meter: m, note: "rapl: hardware energy counters found", key: key(m.Info())}), nil
 	}
 	if errors.Is(err, rapl.ErrMalformed) || (cfg.SysfsRoot != "/sys" && !isAbsent(err)) {
 		return meterChoice{}, hinted{fmt.Errorf("rapl meter: %w", err), "fix the powercap tree, or choose another meter with --meter cpu-model"}
@@ -86,7 +95,46 @@ func chooseMeter(cfg config.Config, b *backend) (meterChoice, error) {
 		c.fallback = "RAPL is present but cannot be read, so energy is modelled instead of measured: " + err.Error()
 		c.note = c.fallback
 	}
-	return c, nil
+	return withGPU(b, c), nil
+}
+
+// The GPU meter is opened once per process: NVML's initialisation and the
+// probe of its counter's update period are not repeated per run.
+var (
+	gpuOnce  sync.Once
+	gpuM     *nvml.Meter
+	gpuErr   error
+	openNVML = func() (*nvml.Meter, error) {
+		o := nvml.Options{}
+		if v, ok := os.LookupEnv("CUDA_VISIBLE_DEVICES"); ok {
+			o.Visible = &v
+		}
+		return nvml.New(nvml.Open(), o)
+	}
+)
+
+func gpuMeter() (*nvml.Meter, error) {
+	gpuOnce.Do(func() { gpuM, gpuErr = openNVML() })
+	return gpuM, gpuErr
+}
+
+// withGPU adds the GPUs to auto's choice for a local server that may use
+// them (Ollama, vLLM, llama.cpp); the embedded engine runs on the CPU only.
+func withGPU(b *backend, c meterChoice) meterChoice {
+	if b.p.Name() == "builtin" || c.meter == nil {
+		return c
+	}
+	g, err := gpuMeter()
+	if err != nil {
+		return c
+	}
+	m, err := energy.Combine(c.meter, g)
+	if err != nil {
+		return c
+	}
+	c.meter, c.key = m, key(m.Info())
+	c.note += "; plus the GPUs (nvml): " + g.Info().Boundary
+	return c
 }
 
 // isAbsent reports whether a rapl error means the host has no RAPL at all

@@ -304,7 +304,7 @@ func (c *Config) Validate() error {
 		bad("model", c.Model, "want provider/model, e.g. builtin/synthetic-tiny or ollama/llama3.2:1b")
 	}
 	switch c.Meter {
-	case "auto", "rapl", "cpu-model", "none":
+	case "auto", "rapl", "cpu-model", "nvml", "none":
 	case "prometheus":
 		if c.Prometheus.URL == "" {
 			bad("prom-url", c.Prometheus.URL, "-meter prometheus needs the exporter's metrics URL, e.g. http://host:9100/metrics")
@@ -313,7 +313,7 @@ func (c *Config) Validate() error {
 			bad("prom-preset", c.Prometheus.Preset, "-meter prometheus needs the exporter's preset: node_rapl, scaphandre, kepler, kepler_container or dcgm")
 		}
 	default:
-		bad("meter", c.Meter, "want auto, rapl, cpu-model, prometheus or none")
+		bad("meter", c.Meter, "want auto, rapl, cpu-model, nvml, prometheus or none")
 	}
 	switch c.RAPLDomains {
 	case "package+dram", "psys":

@@ -79,7 +79,7 @@ var fields = []field{
 	str("model", []string{"ENERGYLAB_MODEL"}, "model as provider/model", func(c *Config) *string { return &c.Model }),
 	str("db", []string{"ENERGYLAB_DB"}, "SQLite store path", func(c *Config) *string { return &c.DB }),
 	str("presets-dir", []string{"ENERGYLAB_PRESETS_DIR"}, "directory of system-prompt preset files (.txt, .md)", func(c *Config) *string { return &c.PresetsDir }),
-	str("meter", []string{"ENERGYLAB_METER"}, "energy meter: auto, rapl, cpu-model, prometheus or none", func(c *Config) *string { return &c.Meter }),
+	str("meter", []string{"ENERGYLAB_METER"}, "energy meter: auto, rapl, cpu-model, nvml, prometheus or none", func(c *Config) *string { return &c.Meter }),
 	str("prom-url", []string{"ENERGYLAB_PROM_URL"}, "the exporter's metrics URL for -meter prometheus, e.g. http://gpu-host:9400/metrics", func(c *Config) *string { return &c.Prometheus.URL }),
 	str("prom-preset", []string{"ENERGYLAB_PROM_PRESET"}, "the exporter's energy metrics: node_rapl, scaphandre, kepler, kepler_container or dcgm", func(c *Config) *string { return &c.Prometheus.Preset }),
 	str("prom-select", []string{"ENERGYLAB_PROM_SELECT"}, `label matchers picking the series that serve the model, e.g. 'instance="gpu1:9400",gpu="0"'`, func(c *Config) *string { return &c.Prometheus.Selector }),
