@@ -137,7 +137,7 @@ type meterStatus struct {
 func cmdMeters(_ context.Context, env Env, args []string) error {
 	fs := flag.NewFlagSet("meters", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print JSON")
-	cfg, err := loadConfig(env, fs, args, "sysfs", "procfs", "rapl-domains", "tdp", "cores", "meter", "prom-url", "prom-preset", "prom-select")
+	cfg, err := loadConfig(env, fs, args, "sysfs", "procfs", "rapl-domains", "tdp", "cores", "meter", "prom-url", "prom-server", "prom-preset", "prom-select")
 	if err != nil {
 		return err
 	}
@@ -211,6 +211,10 @@ func meterStatuses(cfg config.Config, env Env) ([]meterStatus, error) {
 		add("nvml", g, nil)
 	} else {
 		add("nvml", nil, err)
+	}
+	if cfg.Prometheus.Server != "" {
+		m, err := prom.NewQuery(context.Background(), prom.QueryOptions{Server: cfg.Prometheus.Server, Preset: cfg.Prometheus.Preset, Selector: cfg.Prometheus.Selector})
+		add("promql", m, err)
 	}
 	if cfg.Prometheus.URL != "" {
 		m, err := prom.New(context.Background(), prom.Options{URL: cfg.Prometheus.URL, Preset: cfg.Prometheus.Preset, Selector: cfg.Prometheus.Selector})

@@ -57,6 +57,13 @@ func chooseMeter(cfg config.Config, b *backend) (meterChoice, error) {
 		}
 		return meterChoice{meter: m, note: "prometheus requested: " + m.Info().Boundary, key: key(m.Info())}, nil
 	}
+	if cfg.Meter == "promql" {
+		m, err := prom.NewQuery(context.Background(), prom.QueryOptions{Server: cfg.Prometheus.Server, Preset: cfg.Prometheus.Preset, Selector: cfg.Prometheus.Selector})
+		if err != nil {
+			return meterChoice{}, hinted{err, "check the server URL, the preset and the selector against the server's /graph page"}
+		}
+		return meterChoice{meter: m, note: "promql requested: " + m.Info().Boundary, key: key(m.Info())}, nil
+	}
 	if !b.local {
 		return meterChoice{note: fmt.Sprintf("%s runs on another machine (%s): this host's meters cannot see its hardware", b.p.Name(), b.endpoint)}, nil
 	}

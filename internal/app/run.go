@@ -159,7 +159,7 @@ func readTextFile(path string) (string, error) {
 }
 
 var runSettings = []string{
-	"model", "meter", "prom-url", "prom-preset", "prom-select", "max-tokens", "temperature", "grid", "grid-factor", "pue", "db", "presets-dir",
+	"model", "meter", "prom-url", "prom-server", "prom-preset", "prom-select", "max-tokens", "temperature", "grid", "grid-factor", "pue", "db", "presets-dir",
 	"sysfs", "procfs", "rapl-domains", "tdp", "cores", "baseline", "baseline-max-age", "poll-interval",
 	"preload", "threads", "timeout", "ollama-host", "openai-base-url", "groq-base-url",
 	"models-dir", "ollama-models", "cache-dir", "family", "mlenergy-batch", "mlenergy-task",

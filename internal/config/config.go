@@ -48,7 +48,10 @@ type Config struct {
 	// Prometheus configures the prometheus meter: an exporter's metrics
 	// URL, its preset and the label matchers that pick the series.
 	Prometheus struct {
-		URL      string `yaml:"url"`
+		URL string `yaml:"url"`
+		// Server is a Prometheus server that scrapes the exporter, for the
+		// promql meter.
+		Server   string `yaml:"server"`
 		Preset   string `yaml:"preset"`
 		Selector string `yaml:"selector"`
 	} `yaml:"prometheus"`
@@ -305,15 +308,18 @@ func (c *Config) Validate() error {
 	}
 	switch c.Meter {
 	case "auto", "rapl", "cpu-model", "nvml", "none":
-	case "prometheus":
-		if c.Prometheus.URL == "" {
+	case "prometheus", "promql":
+		if c.Meter == "prometheus" && c.Prometheus.URL == "" {
 			bad("prom-url", c.Prometheus.URL, "-meter prometheus needs the exporter's metrics URL, e.g. http://host:9100/metrics")
 		}
+		if c.Meter == "promql" && c.Prometheus.Server == "" {
+			bad("prom-server", c.Prometheus.Server, "-meter promql needs the Prometheus server's URL, e.g. http://prometheus:9090")
+		}
 		if c.Prometheus.Preset == "" {
-			bad("prom-preset", c.Prometheus.Preset, "-meter prometheus needs the exporter's preset: node_rapl, scaphandre, kepler, kepler_container or dcgm")
+			bad("prom-preset", c.Prometheus.Preset, "-meter %s needs the exporter's preset: node_rapl, scaphandre, kepler, kepler_container or dcgm", c.Meter)
 		}
 	default:
-		bad("meter", c.Meter, "want auto, rapl, cpu-model, nvml, prometheus or none")
+		bad("meter", c.Meter, "want auto, rapl, cpu-model, nvml, prometheus, promql or none")
 	}
 	switch c.RAPLDomains {
 	case "package+dram", "psys":
