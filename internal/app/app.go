@@ -78,6 +78,7 @@ func commands() []command {
 		{"ablate", "middleware overhead study: bare vs each middleware configuration, interleaved", cmdAblate},
 		{"sweep", "grow the context and find where prefill energy overtakes decode", cmdSweep},
 		{"calibrate", "run a designed set and fit a calibrated benchmark for this model on this host", cmdCalibrate},
+		{"load", "drive a server at increasing concurrency: throughput, latency and J per token per level", cmdLoad},
 		{"experiments", "list the stored experiments", cmdExperiments},
 		{"report", "write an experiment's or a session's report (HTML or Markdown, SVG charts)", cmdReport},
 		{"export", "export an experiment's or a session's runs as JSON or CSV", cmdExport},

@@ -172,17 +172,22 @@ func (x *experimentEnv) check(ctx context.Context, base runSpec, what string, sp
 	return nil
 }
 
+// isTerminal reports whether w is a terminal (progress is drawn there).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
 // progress draws a bar on a terminal, or a line per run elsewhere.
 func progress(w io.Writer, quiet bool) func(experiment.Progress) {
 	if quiet {
 		return nil
 	}
-	tty := false
-	if f, ok := w.(*os.File); ok {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			tty = true
-		}
-	}
+	tty := isTerminal(w)
 	return func(p experiment.Progress) {
 		what := "run"
 		if p.Warmup {

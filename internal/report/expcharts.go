@@ -8,6 +8,7 @@ import (
 	"github.com/llm-energy-lab/energylab/internal/chart"
 	"github.com/llm-energy-lab/energylab/internal/experiment"
 	"github.com/llm-energy-lab/energylab/internal/lab"
+	"github.com/llm-energy-lab/energylab/internal/load"
 )
 
 // RunsChart draws each included run's energy, prefill under decode, in run
@@ -122,4 +123,20 @@ func CrossoverChart(res experiment.SweepResult) chart.LineChart {
 		}
 	}
 	return c
+}
+
+// LoadCharts draws a load test: throughput, and energy per output token,
+// against concurrency.
+func LoadCharts(levels []load.Level) (chart.LineChart, chart.LineChart) {
+	tp := chart.LineChart{Title: "Throughput against concurrency", XLabel: "concurrent requests", YLabel: "output tokens per second", YFromZero: true}
+	jt := chart.LineChart{Title: "Energy per output token against concurrency", XLabel: "concurrent requests", YLabel: "energy per output token (J)", YFromZero: true}
+	s1, s2 := chart.Series{Name: "throughput"}, chart.Series{Name: "J per output token"}
+	for _, l := range levels {
+		s1.X, s1.Y = append(s1.X, float64(l.Concurrency)), append(s1.Y, l.Throughput)
+		if l.JPerToken != nil {
+			s2.X, s2.Y = append(s2.X, float64(l.Concurrency)), append(s2.Y, *l.JPerToken)
+		}
+	}
+	tp.Series, jt.Series = []chart.Series{s1}, []chart.Series{s2}
+	return tp, jt
 }
