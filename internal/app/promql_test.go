@@ -150,16 +150,25 @@ func TestPromQLMeterAgainstARealPrometheus(t *testing.T) {
 			t.Errorf("%s: %.3f J, played %.3f J: off by %.3f J, more than the %.3f J the scrape interval allows", name, got, truth, got-truth, bound)
 		}
 	}
+	// The same exporter scraped directly: its counters are computed when
+	// scraped, so the only error is the scrape's own latency.
+	direct, err := prom.New(ctx, prom.Options{URL: exp.URL + "/metrics", Preset: "node_rapl"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	r0, err := m.Read(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
+	d0, _ := direct.Read(ctx)
 	time.Sleep(2500 * time.Millisecond)
 	r1, err := m.Read(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	check("constant 40 W", r0, r1, 0, 40)
+	d1, _ := direct.Read(ctx)
+	check("constant 40 W via PromQL", r0, r1, 0, 40)
+	check("constant 40 W scraped directly", d0, d1, 0, 40)
 
 	// A switch to 10 W: the readings just after it extrapolate the old rate.
 	switchAt := e.set(10)
