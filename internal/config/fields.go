@@ -82,7 +82,7 @@ var fields = []field{
 	str("meter", []string{"ENERGYLAB_METER"}, "energy meter: auto, rapl, cpu-model, nvml, prometheus, promql or none", func(c *Config) *string { return &c.Meter }),
 	str("prom-url", []string{"ENERGYLAB_PROM_URL"}, "the exporter's metrics URL for -meter prometheus, e.g. http://gpu-host:9400/metrics", func(c *Config) *string { return &c.Prometheus.URL }),
 	str("prom-server", []string{"ENERGYLAB_PROM_SERVER"}, "a Prometheus server scraping the exporter, for -meter promql, e.g. http://prometheus:9090", func(c *Config) *string { return &c.Prometheus.Server }),
-	str("prom-preset", []string{"ENERGYLAB_PROM_PRESET"}, "the exporter's energy metrics: node_rapl, scaphandre, kepler, kepler_container or dcgm", func(c *Config) *string { return &c.Prometheus.Preset }),
+	str("prom-preset", []string{"ENERGYLAB_PROM_PRESET"}, "the exporter's energy metrics: node_rapl, scaphandre, scaphandre_process, kepler, kepler_container or dcgm", func(c *Config) *string { return &c.Prometheus.Preset }),
 	str("prom-select", []string{"ENERGYLAB_PROM_SELECT"}, `label matchers picking the series that serve the model, e.g. 'instance="gpu1:9400",gpu="0"'`, func(c *Config) *string { return &c.Prometheus.Selector }),
 	str("sysfs", []string{"ENERGYLAB_SYSFS"}, "sysfs mount point (RAPL is read under <sysfs>/class/powercap)", func(c *Config) *string { return &c.SysfsRoot }),
 	str("procfs", []string{"ENERGYLAB_PROCFS"}, "procfs mount point (CPU time for the cpu-model meter)", func(c *Config) *string { return &c.ProcRoot }),

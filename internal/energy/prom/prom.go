@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
@@ -42,6 +43,10 @@ type Preset struct {
 	Source energy.Source
 	// UpdatePeriod is how often the exporter's values change.
 	UpdatePeriod time.Duration
+	// Power is true when the metrics are power gauges (Unit in µW per
+	// unit) rather than energy counters: the meter integrates them
+	// between its readings.
+	Power bool
 	// Description is one line for humans, naming the metrics' origin.
 	Description string
 }
@@ -66,6 +71,10 @@ var Presets = map[string]Preset{
 		Boundary: map[string]energy.Boundary{"kepler_container_package_joules_total": energy.BoundaryCPUPackage, "kepler_container_dram_joules_total": energy.BoundaryDRAM},
 		Source:   energy.Modelled, UpdatePeriod: 3 * time.Second,
 		Description: "Kepler's per-container energy: a share of the node's counters attributed by Kepler's model (select the container that serves the model)"},
+	"scaphandre_process": {Name: "scaphandre_process", Metrics: []string{"scaph_process_power_consumption_microwatts"}, Unit: 1, Power: true,
+		Boundary: map[string]energy.Boundary{"scaph_process_power_consumption_microwatts": energy.BoundaryCPUPackage},
+		Source:   energy.Modelled, UpdatePeriod: 2 * time.Second,
+		Description: "Scaphandre's per-process power (its attribution of host power by CPU time; select the serving process, e.g. exe=\"ollama\"), integrated between readings"},
 	"dcgm": {Name: "dcgm", Metrics: []string{"DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION"}, Unit: 1e3,
 		Boundary: map[string]energy.Boundary{"DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION": energy.BoundaryGPU},
 		Source:   energy.Measured, UpdatePeriod: time.Second,
@@ -163,6 +172,16 @@ type Meter struct {
 	info    energy.Info
 	// keys are the domains' series keys, in Info.Domains order.
 	keys []string
+	// integ holds, for a power preset, each series' integrated energy.
+	mu    sync.Mutex
+	integ map[string]*integral
+}
+
+// integral is a power gauge integrated by trapezoids between readings.
+type integral struct {
+	uj     float64
+	lastUW float64
+	lastAt time.Time
 }
 
 // New checks the options and scrapes once to find the domains.
@@ -214,6 +233,10 @@ func New(ctx context.Context, o Options) (*Meter, error) {
 		Description:  p.Description + "; scraped at each snapshot"}
 	if p.Source == energy.Modelled {
 		m.info.Assumptions = []string{"the exporter attributes node energy to the selected series by its own model"}
+	}
+	if p.Power {
+		m.integ = map[string]*integral{}
+		m.info.Assumptions = append(m.info.Assumptions, "the series are power gauges, integrated by trapezoids between the meter's readings (every poll during a run): energy between two readings assumes power changed linearly")
 	}
 	return m, nil
 }
@@ -354,7 +377,27 @@ func (m *Meter) Read(ctx context.Context) (energy.Reading, error) {
 		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
 			return energy.Reading{}, fmt.Errorf("prometheus meter: %s is %v, not an energy counter value", k, v)
 		}
+		if m.integ != nil {
+			r.Counters[i] = energy.Counter{Domain: k, Energy: m.integrate(k, v*m.preset.Unit, t)}
+			continue
+		}
 		r.Counters[i] = energy.Counter{Domain: k, Energy: energy.Energy(math.Round(v * m.preset.Unit))}
 	}
 	return r, nil
+}
+
+// integrate adds power uw (µW) at t to series k's integral and returns it.
+func (m *Meter) integrate(k string, uw float64, t time.Time) energy.Energy {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	g := m.integ[k]
+	if g == nil {
+		g = &integral{}
+		m.integ[k] = g
+	}
+	if !g.lastAt.IsZero() && t.After(g.lastAt) {
+		g.uj += (g.lastUW + uw) / 2 * t.Sub(g.lastAt).Seconds()
+	}
+	g.lastUW, g.lastAt = uw, t
+	return energy.Energy(math.Round(g.uj))
 }

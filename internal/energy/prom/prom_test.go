@@ -195,3 +195,31 @@ func TestParseSelector(t *testing.T) {
 		}
 	}
 }
+
+func TestProcessPowerIsIntegrated(t *testing.T) {
+	exp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "# TYPE scaph_process_power_consumption_microwatts gauge")
+		fmt.Fprintln(w, `scaph_process_power_consumption_microwatts{exe="ollama",pid="42"} 25000000`)
+		fmt.Fprintln(w, `scaph_process_power_consumption_microwatts{exe="firefox",pid="7"} 5000000`)
+	}))
+	defer exp.Close()
+	m, err := New(context.Background(), Options{URL: exp.URL, Preset: "scaphandre_process", Selector: `exe="ollama"`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := m.Info()
+	if len(info.Domains) != 1 || info.Source != energy.Modelled || len(info.Assumptions) != 2 || !strings.Contains(info.Assumptions[1], "integrated") {
+		t.Fatalf("info %+v", info)
+	}
+	r0, _ := m.Read(context.Background())
+	time.Sleep(200 * time.Millisecond)
+	r1, err := m.Read(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := (r1.Counters[0].Energy - r0.Counters[0].Energy).Joules()
+	want := 25 * r1.Time.Sub(r0.Time).Seconds()
+	if math.Abs(got-want) > 1e-6*want+1e-6 {
+		t.Errorf("integrated %.6f J, want %.6f J (25 W constant)", got, want)
+	}
+}
