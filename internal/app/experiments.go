@@ -62,6 +62,25 @@ func (e *expFlags) check() error {
 	return nil
 }
 
+// load reads the configuration and the flags, and checks the experiment's.
+func (e *expFlags) load(env Env, fs *flag.FlagSet, args []string) (config.Config, error) {
+	cfg, err := loadConfig(env, fs, args, experimentSettings...)
+	if err != nil {
+		return cfg, err
+	}
+	return cfg, e.check()
+}
+
+// parse is load, then the prompt argument.
+func (e *expFlags) parse(env Env, fs *flag.FlagSet, args []string) (config.Config, string, error) {
+	cfg, err := e.load(env, fs, args)
+	if err != nil {
+		return cfg, "", err
+	}
+	prompt, err := promptArg(env, fs.Args())
+	return cfg, prompt, err
+}
+
 func (e *expFlags) options() experiment.Options {
 	return experiment.Options{Warmup: e.warmup, Cooldown: e.cooldown, IncludeFlagged: e.includeFlagged, Nonce: e.nonce, Seed: e.seed,
 		Stats: stats.Options{Resamples: 2000, Seed: e.seed}}
@@ -374,14 +393,7 @@ func cmdBatch(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintf(fs.Output(), "usage: energylab batch -runs N [-warmup W] [flags] \"prompt\"\n\n")
 		fs.PrintDefaults()
 	}
-	cfg, err := loadConfig(env, fs, args, experimentSettings...)
-	if err != nil {
-		return err
-	}
-	if err := ef.check(); err != nil {
-		return err
-	}
-	prompt, err := promptArg(env, fs.Args())
+	cfg, prompt, err := ef.parse(env, fs, args)
 	if err != nil {
 		return err
 	}
@@ -498,14 +510,7 @@ func cmdAblate(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintf(fs.Output(), "usage: energylab ablate -runs N [-preset NAME | -preset-file F | -context-file F | -inject TEXT ...] \"query\"\n\n")
 		fs.PrintDefaults()
 	}
-	cfg, err := loadConfig(env, fs, args, experimentSettings...)
-	if err != nil {
-		return err
-	}
-	if err := ef.check(); err != nil {
-		return err
-	}
-	query, err := promptArg(env, fs.Args())
+	cfg, query, err := ef.parse(env, fs, args)
 	if err != nil {
 		return err
 	}
@@ -630,14 +635,7 @@ func cmdSweep(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintf(fs.Output(), "usage: energylab sweep [-steps K] [-min N] [-max N] [-output N] [-runs R] \"query\"\n\n")
 		fs.PrintDefaults()
 	}
-	cfg, err := loadConfig(env, fs, args, experimentSettings...)
-	if err != nil {
-		return err
-	}
-	if err := ef.check(); err != nil {
-		return err
-	}
-	query, err := promptArg(env, fs.Args())
+	cfg, query, err := ef.parse(env, fs, args)
 	if err != nil {
 		return err
 	}
@@ -756,11 +754,8 @@ func cmdCalibrate(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintf(fs.Output(), "usage: energylab calibrate [-model M] [-runs R]\n\nRuns a designed set of requests (three context sizes × three output lengths, R times each) and fits a calibrated benchmark for this model on this host.\n\n")
 		fs.PrintDefaults()
 	}
-	cfg, err := loadConfig(env, fs, args, experimentSettings...)
+	cfg, err := ef.load(env, fs, args)
 	if err != nil {
-		return err
-	}
-	if err := ef.check(); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

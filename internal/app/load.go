@@ -15,8 +15,15 @@ import (
 	"github.com/llm-energy-lab/energylab/internal/middleware"
 	"github.com/llm-energy-lab/energylab/internal/provider"
 	"github.com/llm-energy-lab/energylab/internal/report"
-	"github.com/llm-energy-lab/energylab/internal/store"
 )
+
+// loadResult is a stored load curve.
+type loadResult struct {
+	ID     string       `json:"id"`
+	Model  string       `json:"model"`
+	Meter  string       `json:"meter"`
+	Levels []load.Level `json:"levels"`
+}
 
 func cmdLoad(ctx context.Context, env Env, args []string) error {
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
@@ -53,23 +60,13 @@ func cmdLoad(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return usageError{err}
 	}
-	db, err := store.Open(ctx, cfg.DB)
-	if err != nil {
-		return fmt.Errorf("open the store: %w", err)
-	}
-	defer db.Close()
-	r, err := newRunner(cfg, env, db)
+	x, closeFn, err := openExperiment(ctx, env, cfg, "load")
 	if err != nil {
 		return err
 	}
-	x, err := newExperiment(ctx, cfg, db, r, "load")
-	if err != nil {
-		return err
-	}
-	b, info, err := resolve(ctx, x.r.bs, x.r.names, cfg.Model)
-	if err != nil {
-		return err
-	}
+	defer closeFn()
+	info := x.info
+	b := x.r.bs[info.Provider]
 	mc, err := chooseMeter(cfg, b)
 	if err != nil {
 		return err
@@ -100,7 +97,7 @@ func cmdLoad(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	result := map[string]any{"id": x.id, "model": info.Name, "meter": mc.note, "levels": res}
+	result := loadResult{ID: x.id, Model: info.Name, Meter: mc.note, Levels: res}
 	if err := x.save(ctx, "load", fmt.Sprintf("load curve of %s at %s", info.Name, *levels), result); err != nil {
 		return err
 	}

@@ -87,6 +87,11 @@ func TestLoadCurve(t *testing.T) {
 		t.Errorf("throughput fell from %.1f to %.1f tok/s going from 1 to 2 concurrent requests", a, b)
 	}
 	t.Logf("throughput %.1f → %.1f tok/s; J/token %.4g → %.4g", res.Levels[0].Throughput, res.Levels[1].Throughput, *res.Levels[0].JPerToken, *res.Levels[1].JPerToken)
+	if _, errs, code := runMain(t, home, "report", "-experiment", res.ID, "-o", filepath.Join(home, "load.html")); code != 0 {
+		t.Errorf("report of the load curve: %d %s", code, errs)
+	} else if b, _ := os.ReadFile(filepath.Join(home, "load.html")); strings.Count(string(b), "<svg") != 2 || !strings.Contains(string(b), "J per output token") {
+		t.Errorf("the load report lacks its charts or table")
+	}
 	for _, f := range []string{"throughput.svg", "energy-per-token.svg"} {
 		if b, err := os.ReadFile(filepath.Join(home, f)); err != nil || !strings.HasPrefix(string(b), "<svg") {
 			t.Errorf("%s: %v", f, err)

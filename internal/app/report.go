@@ -19,7 +19,8 @@ import (
 	"github.com/llm-energy-lab/energylab/internal/web"
 )
 
-// sessionRecords returns a session's (or an experiment's) runs, oldest first.
+// sessionRecords returns a session's (or an experiment's) runs, oldest
+// first ("" = every run, up to maxExport).
 func sessionRecords(ctx context.Context, db *store.DB, session string) ([]lab.Record, error) {
 	sums, err := db.ListRuns(ctx, store.RunFilter{Session: session, Limit: maxExport})
 	if err != nil {
@@ -29,6 +30,9 @@ func sessionRecords(ctx context.Context, db *store.DB, session string) ([]lab.Re
 	for _, s := range slices.Backward(sums) {
 		rec, err := db.GetRun(ctx, s.ID)
 		if err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				continue // deleted meanwhile
+			}
 			return nil, err
 		}
 		recs = append(recs, rec)
@@ -95,6 +99,12 @@ func (s subject) document(ctx context.Context, db *store.DB) (report.Document, e
 			return report.Document{}, fmt.Errorf("experiment %s is unreadable: %w", e.ID, err)
 		}
 		return report.ForSweep(r, recs), nil
+	case "load":
+		var r loadResult
+		if err := json.Unmarshal(e.Result, &r); err != nil {
+			return report.Document{}, fmt.Errorf("experiment %s is unreadable: %w", e.ID, err)
+		}
+		return report.ForLoad(e.ID, r.Model, r.Meter, r.Levels), nil
 	}
 	d := report.ForSession(e.ID, recs)
 	d.Title = e.Kind + " " + e.ID

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -417,22 +416,7 @@ func (b *webBackend) DeleteRun(ctx context.Context, id string) error {
 const maxExport = 10000
 
 func (b *webBackend) SessionRecords(ctx context.Context, session string) ([]lab.Record, error) {
-	sums, err := b.db.ListRuns(ctx, store.RunFilter{Session: session, Limit: maxExport})
-	if err != nil {
-		return nil, err
-	}
-	recs := make([]lab.Record, 0, len(sums))
-	for _, s := range slices.Backward(sums) {
-		rec, err := b.db.GetRun(ctx, s.ID)
-		if err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				continue // deleted meanwhile
-			}
-			return nil, err
-		}
-		recs = append(recs, rec)
-	}
-	return recs, nil
+	return sessionRecords(ctx, b.db, session)
 }
 
 func (b *webBackend) Measure(ctx context.Context, req web.RunRequest, h web.Hooks) (lab.Record, error) {

@@ -80,7 +80,7 @@ func EnergyChart(r lab.Record) chart.BarChart {
 			dec.Values = append(dec.Values, math.Max(0, *r.Energy.Active.DecodeWh))
 		}
 	}
-	if e := shownEstimate(r); e != nil && e.Wh != nil {
+	if e := ShownEstimate(r); e != nil && e.Wh != nil {
 		c.Categories = append(c.Categories, "estimated: "+e.FamilyName+" ("+e.Boundary+")")
 		if e.PrefillWh != nil && e.DecodeWh != nil {
 			pre.Values, dec.Values = append(pre.Values, *e.PrefillWh), append(dec.Values, *e.DecodeWh)
@@ -108,9 +108,9 @@ func SessionChart(recs []lab.Record) chart.BarChart {
 	return c
 }
 
-// shownEstimate is the estimate a run is shown against: the first with a
+// ShownEstimate is the estimate a run is shown against: the first with a
 // figure, else the first.
-func shownEstimate(r lab.Record) *lab.Estimate {
+func ShownEstimate(r lab.Record) *lab.Estimate {
 	for i := range r.Estimates {
 		if r.Estimates[i].Wh != nil {
 			return &r.Estimates[i]

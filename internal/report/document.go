@@ -13,6 +13,7 @@ import (
 	"github.com/llm-energy-lab/energylab/internal/chart"
 	"github.com/llm-energy-lab/energylab/internal/experiment"
 	"github.com/llm-energy-lab/energylab/internal/lab"
+	"github.com/llm-energy-lab/energylab/internal/load"
 	"github.com/llm-energy-lab/energylab/internal/stats"
 )
 
@@ -336,5 +337,25 @@ func ForSession(session string, recs []lab.Record) Document {
 		last := recs[len(recs)-1]
 		d.Sections = append(d.Sections, Section{Heading: "Token breakdown of the last run", Charts: []Chart{render("token-breakdown", "Where the last run's tokens came from", BreakdownChart(last))}})
 	}
+	return d
+}
+
+// ForLoad reports a load curve.
+func ForLoad(id, model, meter string, levels []load.Level) Document {
+	d := Document{Title: "Load curve " + id, Generated: time.Now(), Meta: [][2]string{{"model", model}, {"meter", meter}}}
+	t := &Table{Header: []string{"concurrency", "requests", "errors", "output tok/s", "requests/s", "TTFT p50 ms", "TTFT p99 ms", "ITL p50 ms", "ITL p99 ms", "mean W", "J per output token", "J per request"}}
+	for _, l := range levels {
+		t.Rows = append(t.Rows, []string{fmt.Sprint(l.Concurrency), fmt.Sprint(l.Requests), fmt.Sprint(l.Errors), g(l.Throughput), g(l.RequestsPS),
+			gp(l.TTFTMs.P50), gp(l.TTFTMs.P99), gp(l.ITLMs.P50), gp(l.ITLMs.P99), gp(l.MeanPowerW), gp(l.JPerToken), gp(l.JPerRequest)})
+	}
+	var ps []string
+	if len(levels) > 0 {
+		ps = append(ps, "Energy: "+levels[0].EnergyNote+". A level's energy is its whole window's, divided over its requests and tokens: an average, not an attribution.")
+	}
+	tp, jt := LoadCharts(levels)
+	d.Sections = append(d.Sections, Section{Heading: "Throughput and energy by concurrency", Paragraphs: ps, Table: t, Charts: []Chart{
+		render("throughput", "Output tokens per second at each concurrency", tp),
+		render("energy-per-token", "Energy per output token at each concurrency", jt),
+	}})
 	return d
 }

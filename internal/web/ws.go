@@ -14,6 +14,7 @@ import (
 	"github.com/llm-energy-lab/energylab/internal/harness"
 	"github.com/llm-energy-lab/energylab/internal/lab"
 	"github.com/llm-energy-lab/energylab/internal/provider"
+	"github.com/llm-energy-lab/energylab/internal/report"
 )
 
 // msg is one server-to-client message.
@@ -327,23 +328,10 @@ func basicMetrics(r lab.Record) msg {
 	}
 }
 
-// firstEstimate is the estimate shown for a run (the selected family's).
-func firstEstimate(r lab.Record) *lab.Estimate {
-	for i := range r.Estimates {
-		if r.Estimates[i].Wh != nil {
-			return &r.Estimates[i]
-		}
-	}
-	if len(r.Estimates) > 0 {
-		return &r.Estimates[0]
-	}
-	return nil
-}
-
 // energyMetrics is the original's estimate block: the benchmark-based
 // figures, labelled with their family, row and boundary.
 func energyMetrics(r lab.Record) msg {
-	e := firstEstimate(r)
+	e := report.ShownEstimate(r)
 	if e == nil {
 		return msg{"benchmark_used": nil, "watt_hours_consumed": nil, "absent_reason": "no estimate family was applied"}
 	}
@@ -396,7 +384,7 @@ func paneEnergy(r lab.Record) msg {
 		"wh_per_1000_input_tokens": r.ETokens.WhPer1kInput, "wh_per_1000_output_tokens": r.ETokens.WhPer1kOutput,
 		"g_co2e": r.Carbon.GCO2e, "absent_reason": r.Energy.AbsentReason,
 	}
-	if e := firstEstimate(r); e != nil {
+	if e := report.ShownEstimate(r); e != nil {
 		m["estimate"] = msg{"family": e.FamilyName, "row_model": e.RowModel, "boundary": e.Boundary, "wh": e.Wh, "absent_reason": e.AbsentReason}
 	}
 	return m
