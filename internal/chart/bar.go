@@ -82,19 +82,11 @@ func (c BarChart) SVG(w io.Writer) error {
 		}
 	}
 
-	var names []string
-	named := false
+	stackNames := make([]string, len(c.Stacks))
 	for i, st := range c.Stacks {
-		named = named || st.Name != ""
-		n := st.Name
-		if n == "" {
-			n = fmt.Sprintf("series %d", i+1)
-		}
-		names = append(names, n)
+		stackNames[i] = st.Name
 	}
-	if len(c.Stacks) < 2 && !named {
-		names = nil
-	}
+	names := legendNames(stackNames)
 
 	top := titleHeight(c.Title)
 	lx, ly, lh := legendLayout(names, 12, float64(W)-12, top)

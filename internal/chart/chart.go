@@ -458,3 +458,21 @@ func leftMargin(labelW float64, axisLabel string) float64 {
 	}
 	return m
 }
+
+// legendNames are the legend's entries: unnamed series are "series N", and
+// a single unnamed series gets no legend (nil).
+func legendNames(names []string) []string {
+	named := false
+	out := make([]string, len(names))
+	for i, n := range names {
+		named = named || n != ""
+		if n == "" {
+			n = fmt.Sprintf("series %d", i+1)
+		}
+		out[i] = n
+	}
+	if len(names) < 2 && !named {
+		return nil
+	}
+	return out
+}

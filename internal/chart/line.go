@@ -68,19 +68,11 @@ func (c LineChart) SVG(w io.Writer) error {
 		}
 	}
 
-	var names []string
-	named := false
+	seriesNames := make([]string, len(c.Series))
 	for i, s := range c.Series {
-		named = named || s.Name != ""
-		n := s.Name
-		if n == "" {
-			n = fmt.Sprintf("series %d", i+1)
-		}
-		names = append(names, n)
+		seriesNames[i] = s.Name
 	}
-	if len(c.Series) < 2 && !named {
-		names = nil
-	}
+	names := legendNames(seriesNames)
 
 	top := titleHeight(c.Title)
 	lx, ly, lh := legendLayout(names, 12, float64(W)-12, top)
