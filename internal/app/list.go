@@ -139,10 +139,11 @@ func cmdMeters(_ context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	out, err := meterStatuses(cfg, env)
+	bs, _, err := backends(cfg, env)
 	if err != nil {
 		return err
 	}
+	out := meterStatuses(cfg, bs["builtin"])
 	if *asJSON {
 		return writeJSON(env.Stdout, out)
 	}
@@ -180,7 +181,8 @@ func cmdMeters(_ context.Context, env Env, args []string) error {
 
 // meterStatuses lists every meter with its availability on this host, and
 // marks the one auto selection picks for the embedded engine.
-func meterStatuses(cfg config.Config, env Env) ([]meterStatus, error) {
+// builtin is the embedded engine's backend, whose default meter is marked.
+func meterStatuses(cfg config.Config, builtin *backend) []meterStatus {
 	var out []meterStatus
 	add := func(name string, m energy.Meter, err error) {
 		s := meterStatus{Name: name, Status: "available"}
@@ -221,11 +223,7 @@ func meterStatuses(cfg config.Config, env Env) ([]meterStatus, error) {
 		out = append(out, meterStatus{Name: "prometheus", Status: "not configured",
 			Reason: "give -prom-url (an exporter's /metrics: node_exporter, Scaphandre, Kepler, dcgm-exporter) and -prom-preset (" + strings.Join(prom.PresetNames(), ", ") + ")"})
 	}
-	bs, _, err := backends(cfg, env)
-	if err != nil {
-		return nil, err
-	}
-	if mc, err := chooseMeter(cfg, bs["builtin"]); err == nil && mc.meter != nil {
+	if mc, err := chooseMeter(cfg, builtin); err == nil && mc.meter != nil {
 		for i := range out {
 			if out[i].Info != nil && key(mc.meter.Info()) == key(*out[i].Info) {
 				out[i].Default = true
@@ -233,7 +231,7 @@ func meterStatuses(cfg config.Config, env Env) ([]meterStatus, error) {
 			}
 		}
 	}
-	return out, nil
+	return out
 }
 
 func cmdRuns(ctx context.Context, env Env, args []string) error {

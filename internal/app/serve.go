@@ -90,10 +90,8 @@ func newWebLab(cfg config.Config, env Env, db *store.DB, opt web.Options) (*web.
 		return nil, nil, err
 	}
 	r.metrics = telemetry.New()
-	if ms, err := meterStatuses(cfg, env); err == nil {
-		for _, m := range ms {
-			r.metrics.SetMeter(m.Name, m.Status == "available")
-		}
+	for _, m := range meterStatuses(cfg, r.bs["builtin"]) {
+		r.metrics.SetMeter(m.Name, m.Status == "available")
 	}
 	opt.Metrics = r.metrics.Handler()
 	b := &webBackend{cfg: cfg, env: env, r: r, db: db}
@@ -206,11 +204,7 @@ func (b *webBackend) ModelInfo(ctx context.Context, name string) (any, error) {
 }
 
 func (b *webBackend) Meters(ctx context.Context) (any, error) {
-	ms, err := meterStatuses(b.cfg, b.env)
-	if err != nil {
-		return nil, webErr(err)
-	}
-	out := map[string]any{"meters": ms, "configured": b.cfg.Meter}
+	out := map[string]any{"meters": meterStatuses(b.cfg, b.r.bs["builtin"]), "configured": b.cfg.Meter}
 	if mc, err := chooseMeter(b.cfg, b.r.bs["builtin"]); err == nil {
 		out["auto_note"] = mc.note
 	} else {
