@@ -61,8 +61,13 @@ type Session struct {
 	batch    int
 	pos      int
 
-	// KV cache: per layer, capacity positions of KVDim float32, keys in k
-	// and values in v. Position p of layer l starts at k[l][p*KVDim].
+	// KV cache: per layer, keys in k and values in v, head-major: for each
+	// KV head g, capacity positions of HeadDim float32, so that position p
+	// of head g of layer l starts at k[l][(g*capacity+p)*HeadDim]. One
+	// head's cached keys are one contiguous run of memory that the
+	// hardware prefetchers can follow; with position-major rows, KVDim
+	// apart, each head read 512 bytes of every 4 KiB, and attention took
+	// about 40% longer per decoded token (Qwen3-0.6B shape, two cores).
 	k, v [][]float32
 
 	// Scratch for a batch of up to batch tokens, row-major by token.
@@ -243,8 +248,7 @@ func (s *Session) forward(ctx context.Context, tokens []int, logits bool) error 
 			rope(qt, hd, ct, st)
 			rope(kt, hd, ct, st)
 		}
-		copy(s.k[l][pos0*kvd:(pos0+n)*kvd], kb)
-		copy(s.v[l][pos0*kvd:(pos0+n)*kvd], vb)
+		s.store(l, kb, vb, n, pos0)
 		s.attention(l, q, att, n, pos0)
 		tensor.MatMul(p, proj, L.Output, att, n)
 		tensor.Add(x, proj)
@@ -275,6 +279,21 @@ func (s *Session) forward(ctx context.Context, tokens []int, logits bool) error 
 	return nil
 }
 
+// store writes the keys kb and values vb of n tokens (row-major by token,
+// KVDim each) into layer l's cache at positions pos0 to pos0+n-1.
+func (s *Session) store(l int, kb, vb []float32, n, pos0 int) {
+	c := s.m.config
+	hd, kvd := c.HeadDim(), c.KVDim()
+	for g := range c.HeadCountKV {
+		at := (g*s.capacity + pos0) * hd
+		for t := range n {
+			src := t*kvd + g*hd
+			copy(s.k[l][at+t*hd:at+(t+1)*hd], kb[src:src+hd])
+			copy(s.v[l][at+t*hd:at+(t+1)*hd], vb[src:src+hd])
+		}
+	}
+}
+
 // attention computes causal grouped-query attention for n query tokens at
 // positions pos0.. against layer l's KV cache, which already holds their
 // keys and values: query head h reads KV head h/(HeadCount/HeadCountKV), and
@@ -283,7 +302,7 @@ func (s *Session) forward(ctx context.Context, tokens []int, logits bool) error 
 // split across the pool's workers.
 func (s *Session) attention(l int, q, out []float32, n, pos0 int) {
 	c := s.m.config
-	hd, qd, kvd := c.HeadDim(), c.QueryDim(), c.KVDim()
+	hd, qd := c.HeadDim(), c.QueryDim()
 	group := c.HeadCount / c.HeadCountKV
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	keys, values := s.k[l], s.v[l]
@@ -292,22 +311,28 @@ func (s *Session) attention(l int, q, out []float32, n, pos0 int) {
 	// keys and values again and again while they are in its cache, rather
 	// than every head's for each token: at long prompts the KV cache of a
 	// layer is far larger than a core's cache.
+	// A decoded token's query heads that share a KV head go to the same
+	// worker, one after the other, so that the second reads that head's
+	// keys and values from the cache the first brought them into.
 	grain := max(1, n/(2*s.pool.Threads()))
+	if n == 1 {
+		grain = group
+	}
 	s.pool.For(n*c.HeadCount, grain, func(worker, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			h, t := i/n, i%n
-			kvOff := (h / group) * hd
+			kvOff := (h / group) * s.capacity * hd
 			qh := q[t*qd+h*hd : t*qd+(h+1)*hd]
 			span := pos0 + t + 1
 			sc := s.scores[worker][:span]
-			tensor.DotRows(sc, qh, keys[kvOff:], kvd)
+			tensor.DotRows(sc, qh, keys[kvOff:], hd)
 			for j := range sc {
 				sc[j] *= scale
 			}
 			tensor.Softmax(sc)
 			o := out[t*qd+h*hd : t*qd+(h+1)*hd]
 			clear(o)
-			tensor.AxpyRows(o, values[kvOff:], kvd, sc)
+			tensor.AxpyRows(o, values[kvOff:], hd, sc)
 		}
 	})
 }

@@ -88,3 +88,66 @@ func BenchmarkExp64(b *testing.B) {
 	}
 	_ = s
 }
+
+// expInputs are random values over Exp32's whole range and beyond, and the
+// edges: the overflow and underflow thresholds, n = 128 (x near ln
+// MaxFloat32), signed zeros, NaN and the infinities.
+func expInputs(r *rand.Rand, n int) []float32 {
+	xs := []float32{0, float32(math.Copysign(0, -1)), 1, -1, 0.5, -0.5, 1e-8, -1e-8, 88.5, 88.7, 88.72, 88.7228, 88.73, 89, -87.3, -87.33, -87.34, -87.4, -103, -104,
+		float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), math.MaxFloat32, -math.MaxFloat32, math.SmallestNonzeroFloat32,
+		0.34657359, -0.34657359, 0.34657362, 1.0397208, -1.0397208} // near ±ln2/2 and 3·ln2/2, where the rounding of n flips
+	for len(xs) < n {
+		switch r.IntN(3) {
+		case 0:
+			xs = append(xs, float32(r.Float64()*200-100))
+		case 1:
+			xs = append(xs, float32(r.NormFloat64()*4))
+		default:
+			xs = append(xs, math.Float32frombits(r.Uint32())) // any bit pattern
+		}
+	}
+	return xs
+}
+
+// TestExpSubSIMD checks the AVX2 exponentials of Softmax against Exp32, bit
+// for bit (NaN for NaN), including the scalar tail of lengths that are not
+// a multiple of 8.
+func TestExpSubSIMD(t *testing.T) {
+	if !useSIMD {
+		t.Skip("no SIMD kernels in this build or on this CPU")
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	xs := expInputs(r, 100003)
+	for _, m := range []float32{0, 3.5, -2, 90} {
+		got := append([]float32(nil), xs...)
+		expSub(got, m)
+		for i, x := range xs {
+			want := Exp32(x - m)
+			if math.Float32bits(got[i]) != math.Float32bits(want) && !(want != want && got[i] != got[i]) {
+				t.Fatalf("Exp32(%v − %v): AVX2 %v (%#x), scalar %v (%#x)", x, m, got[i], math.Float32bits(got[i]), want, math.Float32bits(want))
+			}
+		}
+	}
+}
+
+// TestSwiGLUSIMD checks the AVX2 SwiGLU against SiLU(g)·u element by
+// element, bit for bit.
+func TestSwiGLUSIMD(t *testing.T) {
+	if !useSIMD {
+		t.Skip("no SIMD kernels in this build or on this CPU")
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	gate := expInputs(r, 50001)
+	up := make([]float32, len(gate))
+	for i := range up {
+		up[i] = float32(r.NormFloat64() * 3)
+	}
+	got := append([]float32(nil), gate...)
+	SwiGLU(got, up)
+	for i, g := range gate {
+		want := SiLU(g) * up[i]
+		if math.Float32bits(got[i]) != math.Float32bits(want) && !(want != want && got[i] != got[i]) {
+			t.Fatalf("SwiGLU(%v, %v): AVX2 %v, scalar %v", g, up[i], got[i], want)
+		}
+	}
+}

@@ -265,3 +265,19 @@ func dotRowsSIMD(out, x, k []float32, stride int) {
 func axpyRowsSIMD(dst, v []float32, stride int, w []float32) {
 	axpyRowsAVX2(&dst[0], &v[0], stride, len(w), len(dst), &w[0])
 }
+
+//go:noescape
+func expSubAVX2(x *float32, n int, m float32, c *[17]float32)
+
+//go:noescape
+func swigluAVX2(gate, up *float32, n int, c *[17]float32)
+
+// expSubSIMD is expSub's AVX2 part: len(x) is a positive multiple of 8.
+func expSubSIMD(x []float32, m float32) { expSubAVX2(&x[0], len(x), m, &expConsts) }
+
+// swigluSIMD is SwiGLU's AVX2 part: len(gate) is a positive multiple of 8
+// and up at least as long.
+func swigluSIMD(gate, up []float32) {
+	_ = up[len(gate)-1]
+	swigluAVX2(&gate[0], &up[0], len(gate), &expConsts)
+}

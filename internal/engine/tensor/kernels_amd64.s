@@ -345,3 +345,116 @@ axpyrowssmallrow:
 	JLT     axpyrowschunk
 	VZEROUPPER
 	RET
+
+// EXP8 replaces the 8 float32 lanes of Y0 by Exp32 of them, lane by lane,
+// bit for bit: the same float32 operations in the same order (separate
+// multiplies and adds, no fused multiply-add). t = x·log2e; k = t ± 0.5
+// truncated toward zero (−0.5 where t has its sign bit set, which for
+// t = −0 gives the same k = 0 as Exp32's +0.5); n = float32(k);
+// r = (x − n·c1) − n·c2; z = r·r; the polynomial p by Horner's rule;
+// y = (p·z + r) + 1; then y·2^k, or (y·2)·2^(k−1) where k = 128; and last
+// +Inf where x > hi, 0 where x < lo and x itself where x is NaN. R8 points
+// at expConsts (see exp.go for the offsets). Clobbers Y1 to Y7.
+#define EXP8 \
+	VBROADCASTSS 8(R8), Y1         \
+	VMULPS       Y1, Y0, Y1        \
+	VBROADCASTSS 60(R8), Y2        \
+	VANDPS       Y2, Y1, Y2        \
+	VBROADCASTSS 24(R8), Y3        \
+	VORPS        Y3, Y2, Y2        \
+	VADDPS       Y2, Y1, Y1        \
+	VCVTTPS2DQ   Y1, Y1            \
+	VCVTDQ2PS    Y1, Y2            \
+	VBROADCASTSS 12(R8), Y3        \
+	VMULPS       Y3, Y2, Y3        \
+	VSUBPS       Y3, Y0, Y3        \
+	VBROADCASTSS 16(R8), Y4        \
+	VMULPS       Y4, Y2, Y4        \
+	VSUBPS       Y4, Y3, Y3        \
+	VMULPS       Y3, Y3, Y4        \
+	VBROADCASTSS 28(R8), Y5        \
+	VMULPS       Y3, Y5, Y5        \
+	VBROADCASTSS 32(R8), Y6        \
+	VADDPS       Y6, Y5, Y5        \
+	VMULPS       Y3, Y5, Y5        \
+	VBROADCASTSS 36(R8), Y6        \
+	VADDPS       Y6, Y5, Y5        \
+	VMULPS       Y3, Y5, Y5        \
+	VBROADCASTSS 40(R8), Y6        \
+	VADDPS       Y6, Y5, Y5        \
+	VMULPS       Y3, Y5, Y5        \
+	VBROADCASTSS 44(R8), Y6        \
+	VADDPS       Y6, Y5, Y5        \
+	VMULPS       Y3, Y5, Y5        \
+	VBROADCASTSS 48(R8), Y6        \
+	VADDPS       Y6, Y5, Y5        \
+	VMULPS       Y4, Y5, Y5        \
+	VADDPS       Y3, Y5, Y5        \
+	VBROADCASTSS 52(R8), Y6        \
+	VADDPS       Y6, Y5, Y5        \
+	VPBROADCASTD 64(R8), Y7        \
+	VPCMPGTD     Y7, Y1, Y2        \
+	VPADDD       Y2, Y1, Y1        \
+	VBROADCASTSS 56(R8), Y3        \
+	VBLENDVPS    Y2, Y3, Y6, Y3    \
+	VMULPS       Y3, Y5, Y5        \
+	VPADDD       Y7, Y1, Y1        \
+	VPSLLD       $23, Y1, Y1       \
+	VMULPS       Y1, Y5, Y5        \
+	VBROADCASTSS (R8), Y1          \
+	VCMPPS       $0x1e, Y1, Y0, Y1 \
+	VPCMPEQD     Y2, Y2, Y2        \
+	VPSLLD       $24, Y2, Y2       \
+	VPSRLD       $1, Y2, Y2        \
+	VBLENDVPS    Y1, Y2, Y5, Y5    \
+	VBROADCASTSS 4(R8), Y1         \
+	VCMPPS       $0x11, Y1, Y0, Y1 \
+	VXORPS       Y2, Y2, Y2        \
+	VBLENDVPS    Y1, Y2, Y5, Y5    \
+	VCMPPS       $0x03, Y0, Y0, Y1 \
+	VBLENDVPS    Y1, Y0, Y5, Y0
+
+// func expSubAVX2(x *float32, n int, m float32, c *[17]float32)
+// x[i] = Exp32(x[i] − m) for i < n, n a positive multiple of 8.
+TEXT ·expSubAVX2(SB), NOSPLIT, $0-32
+	MOVQ         x+0(FP), DI
+	MOVQ         n+8(FP), CX
+	VBROADCASTSS m+16(FP), Y8
+	MOVQ         c+24(FP), R8
+
+expsubloop:
+	VMOVUPS (DI), Y0
+	VSUBPS  Y8, Y0, Y0
+	EXP8
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JNZ     expsubloop
+	VZEROUPPER
+	RET
+
+// func swigluAVX2(gate, up *float32, n int, c *[17]float32)
+// gate[i] = (gate[i] / (1 + Exp32(−gate[i]))) · up[i] for i < n, n a
+// positive multiple of 8: SiLU(gate[i])·up[i] as SwiGLU computes it.
+TEXT ·swigluAVX2(SB), NOSPLIT, $0-32
+	MOVQ gate+0(FP), DI
+	MOVQ up+8(FP), SI
+	MOVQ n+16(FP), CX
+	MOVQ c+24(FP), R8
+
+swigluloop:
+	VMOVUPS      (DI), Y9
+	VBROADCASTSS 60(R8), Y0
+	VXORPS       Y9, Y0, Y0
+	EXP8
+	VBROADCASTSS 52(R8), Y1
+	VADDPS       Y1, Y0, Y0
+	VDIVPS       Y0, Y9, Y0
+	VMULPS       (SI), Y0, Y0
+	VMOVUPS      Y0, (DI)
+	ADDQ         $32, DI
+	ADDQ         $32, SI
+	SUBQ         $8, CX
+	JNZ          swigluloop
+	VZEROUPPER
+	RET

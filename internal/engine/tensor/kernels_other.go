@@ -54,3 +54,7 @@ func dotRowsSIMD(out, x, k []float32, stride int) { panic("tensor: no SIMD kerne
 func axpyRowsSIMD(dst, v []float32, stride int, w []float32) {
 	panic("tensor: no SIMD kernels in this build")
 }
+
+func expSubSIMD(x []float32, m float32) { panic("tensor: no SIMD kernels in this build") }
+
+func swigluSIMD(gate, up []float32) { panic("tensor: no SIMD kernels in this build") }

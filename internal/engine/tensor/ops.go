@@ -38,10 +38,9 @@ func Softmax(x []float32) {
 			m = v
 		}
 	}
+	expSub(x, m)
 	var sum float64
-	for i, v := range x {
-		e := Exp32(v - m)
-		x[i] = e
+	for _, e := range x {
 		sum += float64(e)
 	}
 	inv := 1 / sum
@@ -60,8 +59,25 @@ func SiLU(x float32) float32 {
 // the SwiGLU feed-forward (Shazeer 2020, "GLU Variants Improve Transformer").
 func SwiGLU(gate, up []float32) {
 	up = up[:len(gate)]
-	for i, g := range gate {
-		gate[i] = SiLU(g) * up[i]
+	i := 0
+	if useSIMD && len(gate) >= 8 {
+		i = len(gate) &^ 7
+		swigluSIMD(gate[:i], up[:i])
+	}
+	for ; i < len(gate); i++ {
+		gate[i] = SiLU(gate[i]) * up[i]
+	}
+}
+
+// expSub replaces x[i] with Exp32(x[i] - m).
+func expSub(x []float32, m float32) {
+	i := 0
+	if useSIMD && len(x) >= 8 {
+		i = len(x) &^ 7
+		expSubSIMD(x[:i], m)
+	}
+	for ; i < len(x); i++ {
+		x[i] = Exp32(x[i] - m)
 	}
 }
 
