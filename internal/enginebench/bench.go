@@ -189,7 +189,7 @@ func one(ctx context.Context, shape synth.Shape, q synth.Quant, o Options, pool 
 	r.WeightBytesPerToken = loader.WeightBytes(mm)
 	capacity := o.PromptTokens + o.DecodeTokens
 	c := mm.Config()
-	r.KVCacheBytes = int64(capacity) * int64(c.BlockCount) * 2 * int64(c.KVDim()) * 4
+	r.KVCacheBytes = int64(capacity) * c.KVCacheBytesPerToken()
 	sess, err := mm.NewSession(pool, capacity)
 	if err != nil {
 		return r, err

@@ -57,7 +57,7 @@ func TestRunTiny(t *testing.T) {
 			r.DecodeTokensPerSecond != median.DecodeTokensPerSecond {
 			t.Errorf("%s: median efficiency %v range %v passes %+v", r.Quant, r.DecodeEfficiency, r.DecodeEfficiencyRange, r.Passes)
 		}
-		if wantKV := int64(24) * 4 * 2 * 128 * 4; r.KVCacheBytes != wantKV {
+		if wantKV := int64(24) * 4 * 2 * 128 * 2; r.KVCacheBytes != wantKV { // binary16
 			t.Errorf("%s: KV cache %d bytes, want %d", r.Quant, r.KVCacheBytes, wantKV)
 		}
 		if runtime.GOOS == "linux" && (r.PeakRSSBytes <= 0 || r.RSSRatio <= 0) {

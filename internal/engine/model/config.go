@@ -235,7 +235,7 @@ func (c Config) ParameterCount() int64 {
 }
 
 // KVCacheBytesPerToken returns the bytes the KV cache holds per token: keys
-// and values of every layer, as float32.
+// and values of every layer, as binary16.
 func (c Config) KVCacheBytesPerToken() int64 {
-	return int64(2*c.BlockCount*c.KVDim()) * 4
+	return int64(2*c.BlockCount*c.KVDim()) * 2
 }

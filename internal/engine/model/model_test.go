@@ -74,7 +74,8 @@ func randomWeights(t *testing.T, c Config, seed uint64) *Weights {
 
 // refModel is a naive float64 forward pass, written from the equations and
 // sharing no code with the optimised kernels: it evaluates one token at a
-// time and keeps its own float64 KV cache.
+// time and keeps its own KV cache, of float64 values rounded to binary16
+// as the engine stores them.
 type refModel struct {
 	c    Config
 	w    *Weights
@@ -160,8 +161,8 @@ func (m *refModel) step(token int) []float64 {
 		}
 		refRope(q, hd, pos, c.RopeFreqBase, c.RopeStyle, w.RopeFreqs)
 		refRope(k, hd, pos, c.RopeFreqBase, c.RopeStyle, w.RopeFreqs)
-		m.k[l] = append(m.k[l], k)
-		m.v[l] = append(m.v[l], v)
+		m.k[l] = append(m.k[l], refF16s(k))
+		m.v[l] = append(m.v[l], refF16s(v))
 		att := make([]float64, len(q))
 		for h := range c.HeadCount {
 			g := h / (c.HeadCount / c.HeadCountKV)
@@ -205,6 +206,28 @@ func (m *refModel) step(token int) []float64 {
 		out = w.TokenEmbedding
 	}
 	return refMatVec(out, refRMSNorm(x, w.OutputNorm, c.RMSEpsilon))
+}
+
+// refF16s returns x rounded to binary16 values, as the engine's KV cache
+// stores keys and values: to the nearest multiple of the binary16 spacing
+// at x's magnitude (2^(e−10) for 2^e ≤ |x|, at least 2^−24 below the
+// normal range), ties to even; beyond 65504 the rounding reaches ±Inf.
+func refF16s(x []float64) []float64 {
+	out := make([]float64, len(x))
+	for i, v := range x {
+		if v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+			out[i] = v
+			continue
+		}
+		_, e := math.Frexp(math.Abs(v)) // |v| = f·2^e, 0.5 ≤ f < 1
+		step := math.Ldexp(1, max(e-1-10, -24))
+		r := math.RoundToEven(v/step) * step
+		if math.Abs(r) > 65504 {
+			r = math.Copysign(math.Inf(1), v)
+		}
+		out[i] = r
+	}
+	return out
 }
 
 func newRef(c Config, w *Weights) *refModel {
@@ -423,7 +446,7 @@ func TestParameterCount(t *testing.T) {
 	if got := c.ParameterCount(); got != 596049920 {
 		t.Errorf("Qwen3-0.6B parameter count = %d, want 596049920", got)
 	}
-	if got := c.KVCacheBytesPerToken(); got != 28*2*1024*4 {
-		t.Errorf("KV cache bytes per token = %d, want %d", got, 28*2*1024*4)
+	if got := c.KVCacheBytesPerToken(); got != 28*2*1024*2 {
+		t.Errorf("KV cache bytes per token = %d, want %d", got, 28*2*1024*2)
 	}
 }

@@ -281,3 +281,26 @@ func swigluSIMD(gate, up []float32) {
 	_ = up[len(gate)-1]
 	swigluAVX2(&gate[0], &up[0], len(gate), &expConsts)
 }
+
+//go:noescape
+func float32sToF16AVX2(dst *uint16, src *float32, n int)
+
+//go:noescape
+func dotRowsF16AVX2(x *float32, k *uint16, stride, rows, n int, out *float32)
+
+//go:noescape
+func axpyRowsF16AVX2(dst *float32, v *uint16, stride, rows, n int, w *float32)
+
+// float32sToF16SIMD converts len(src), a positive multiple of 8, values.
+func float32sToF16SIMD(dst []uint16, src []float32) {
+	_ = dst[len(src)-1]
+	float32sToF16AVX2(&dst[0], &src[0], len(src))
+}
+
+func dotRowsF16SIMD(out, x []float32, k []uint16, stride int) {
+	dotRowsF16AVX2(&x[0], &k[0], stride, len(out), len(x), &out[0])
+}
+
+func axpyRowsF16SIMD(dst []float32, v []uint16, stride int, w []float32) {
+	axpyRowsF16AVX2(&dst[0], &v[0], stride, len(w), len(dst), &w[0])
+}

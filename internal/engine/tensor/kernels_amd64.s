@@ -458,3 +458,153 @@ swigluloop:
 	JNZ          swigluloop
 	VZEROUPPER
 	RET
+
+// func float32sToF16AVX2(dst *uint16, src *float32, n int)
+// dst[i] = Float32ToF16(src[i]) for i < n, a positive multiple of 8.
+TEXT ·float32sToF16AVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+
+tof16loop:
+	VMOVUPS   (SI), Y0
+	VCVTPS2PH $0, Y0, X1
+	VMOVDQU   X1, (DI)
+	ADDQ      $32, SI
+	ADDQ      $16, DI
+	SUBQ      $8, CX
+	JNZ       tof16loop
+	VZEROUPPER
+	RET
+
+// func dotRowsF16AVX2(x *float32, k *uint16, stride, rows, n int, out *float32)
+// dotRowsAVX2 over binary16 rows (stride in elements), each converted as
+// it is loaded: the same accumulators, fused multiply-adds and reduction,
+// so out[j] is what dotRowsAVX2 gives on the converted rows.
+TEXT ·dotRowsF16AVX2(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ k+8(FP), DI
+	MOVQ stride+16(FP), R8
+	SHLQ $1, R8
+	MOVQ rows+24(FP), R9
+	MOVQ n+32(FP), CX
+	SHLQ $2, CX
+	MOVQ out+40(FP), DX
+
+dotf16row:
+	XORQ   AX, AX
+	XORQ   BX, BX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+dotf16loop:
+	VCVTPH2PS   (DI)(BX*1), Y4
+	VCVTPH2PS   16(DI)(BX*1), Y5
+	VFMADD231PS (SI)(AX*1), Y4, Y0
+	VFMADD231PS 32(SI)(AX*1), Y5, Y1
+	ADDQ        $64, AX
+	ADDQ        $32, BX
+	CMPQ        AX, CX
+	JLT         dotf16loop
+
+	REDUCE(Y0, Y1, X0, X2)
+	MOVSS X0, (DX)
+	ADDQ  $4, DX
+	ADDQ  R8, DI
+	DECQ  R9
+	JNZ   dotf16row
+	VZEROUPPER
+	RET
+
+// AXPYF16 adds the broadcast weight in Y8 times the 8 binary16 values at
+// off(R10), converted into yt, to acc.
+#define AXPYF16(off, yt, acc) \
+	VCVTPH2PS   off(R10), yt \
+	VFMADD231PS yt, Y8, acc
+
+// func axpyRowsF16AVX2(dst *float32, v *uint16, stride, rows, n int, w *float32)
+// axpyRowsAVX2 over binary16 rows (stride in elements), each converted as
+// it is loaded: the same fused multiply-adds in the same order, so dst gets
+// what axpyRowsAVX2 gives on the converted rows.
+TEXT ·axpyRowsF16AVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ v+8(FP), SI
+	MOVQ stride+16(FP), R8
+	SHLQ $1, R8
+	MOVQ rows+24(FP), R9
+	MOVQ n+32(FP), CX
+	SHLQ $2, CX
+	MOVQ w+40(FP), DX
+	XORQ AX, AX
+
+axpyf16chunk:
+	// Elements AX/4..AX/4+63 (fewer at the end: 16 at a time); their
+	// binary16 values start AX/2 bytes into each row.
+	MOVQ    AX, R10
+	SHRQ    $1, R10
+	ADDQ    SI, R10
+	MOVQ    DX, R11
+	MOVQ    R9, R12
+	MOVQ    CX, BX
+	SUBQ    AX, BX
+	CMPQ    BX, $256
+	JLT     axpyf16small
+	VMOVUPS (DI)(AX*1), Y0
+	VMOVUPS 32(DI)(AX*1), Y1
+	VMOVUPS 64(DI)(AX*1), Y2
+	VMOVUPS 96(DI)(AX*1), Y3
+	VMOVUPS 128(DI)(AX*1), Y4
+	VMOVUPS 160(DI)(AX*1), Y5
+	VMOVUPS 192(DI)(AX*1), Y6
+	VMOVUPS 224(DI)(AX*1), Y7
+
+axpyf16row:
+	VBROADCASTSS (R11), Y8
+	AXPYF16(0, Y9, Y0)
+	AXPYF16(16, Y10, Y1)
+	AXPYF16(32, Y11, Y2)
+	AXPYF16(48, Y12, Y3)
+	AXPYF16(64, Y13, Y4)
+	AXPYF16(80, Y14, Y5)
+	AXPYF16(96, Y15, Y6)
+	AXPYF16(112, Y9, Y7)
+	ADDQ         $4, R11
+	ADDQ         R8, R10
+	DECQ         R12
+	JNZ          axpyf16row
+
+	VMOVUPS Y0, (DI)(AX*1)
+	VMOVUPS Y1, 32(DI)(AX*1)
+	VMOVUPS Y2, 64(DI)(AX*1)
+	VMOVUPS Y3, 96(DI)(AX*1)
+	VMOVUPS Y4, 128(DI)(AX*1)
+	VMOVUPS Y5, 160(DI)(AX*1)
+	VMOVUPS Y6, 192(DI)(AX*1)
+	VMOVUPS Y7, 224(DI)(AX*1)
+	ADDQ    $256, AX
+	CMPQ    AX, CX
+	JLT     axpyf16chunk
+	VZEROUPPER
+	RET
+
+axpyf16small:
+	// A 16-element chunk.
+	VMOVUPS (DI)(AX*1), Y0
+	VMOVUPS 32(DI)(AX*1), Y1
+
+axpyf16smallrow:
+	VBROADCASTSS (R11), Y8
+	AXPYF16(0, Y9, Y0)
+	AXPYF16(16, Y10, Y1)
+	ADDQ         $4, R11
+	ADDQ         R8, R10
+	DECQ         R12
+	JNZ          axpyf16smallrow
+
+	VMOVUPS Y0, (DI)(AX*1)
+	VMOVUPS Y1, 32(DI)(AX*1)
+	ADDQ    $64, AX
+	CMPQ    AX, CX
+	JLT     axpyf16chunk
+	VZEROUPPER
+	RET

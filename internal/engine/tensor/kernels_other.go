@@ -58,3 +58,13 @@ func axpyRowsSIMD(dst, v []float32, stride int, w []float32) {
 func expSubSIMD(x []float32, m float32) { panic("tensor: no SIMD kernels in this build") }
 
 func swigluSIMD(gate, up []float32) { panic("tensor: no SIMD kernels in this build") }
+
+func float32sToF16SIMD(dst []uint16, src []float32) { panic("tensor: no SIMD kernels in this build") }
+
+func dotRowsF16SIMD(out, x []float32, k []uint16, stride int) {
+	panic("tensor: no SIMD kernels in this build")
+}
+
+func axpyRowsF16SIMD(dst []float32, v []uint16, stride int, w []float32) {
+	panic("tensor: no SIMD kernels in this build")
+}
