@@ -41,7 +41,7 @@
 // bandwidth on the 2-core development machine (AMD EPYC).
 #define PFDIST 4096
 
-// k4shuf holds, for each scale s of a Q4_K/Q5_K block (int16 s at bytes
+// k4shuf holds, for each scale s of a Q5_K block (int16 s at bytes
 // 2s, 2s+1 of both lanes), the VPSHUFB mask that broadcasts it to all 16
 // int16 lanes.
 DATA k4shuf<>+0(SB)/8, $0x0100010001000100
@@ -514,7 +514,7 @@ DATA k10<>+16(SB)/8, $0x1010101010101010
 DATA k10<>+24(SB)/8, $0x1010101010101010
 GLOBL k10<>(SB), RODATA|NOPTR, $32
 
-// KSCALES unpacks the 12 scale bytes q at 4(base) of a Q4_K or Q5_K block
+// KSCALES unpacks the 12 scale bytes q at 4(base) of a Q5_K block
 // (ggml's get_scale_min_k4): the 8 scales go, as int16, to both lanes of
 // Y6, and the 8 mins, as int16, to X7. The bit shuffling is done on 64-bit
 // general registers, whose ALUs the vector code leaves idle (as ggml's
@@ -577,7 +577,7 @@ GLOBL k10<>(SB), RODATA|NOPTR, $32
 	VPAND   Y14, Y1, Y1    \
 	VPAND   Y14, Y2, Y2
 
-// KCHUNK adds to Y3 the lanes of one 64-element chunk of a Q4_K or Q5_K
+// KCHUNK adds to Y3 the lanes of one 64-element chunk of a Q5_K
 // block whose values (the first 32 elements in Y1, the next 32 in Y2) meet
 // the activations at xoff(R11) and xoff2(R11), with the two scales
 // broadcast from Y6 by the k4shuf masks at soff and soff2.
@@ -591,22 +591,177 @@ GLOBL k10<>(SB), RODATA|NOPTR, $32
 	VPADDD     Y1, Y3, Y3                   \
 	VPADDD     Y2, Y3, Y3
 
-// Q4KBLOCK adds the Q4_K block at base to the lane accumulator acc and the
-// mins accumulator accm.
-#define Q4KBLOCK(base, acc, accm) \
-	KSCALES(base)                  \
-	KDMIN(base)                    \
-	KMINS(accm)                    \
-	VPXOR Y3, Y3, Y3               \
-	NIBBLES(base, 16)              \
-	KCHUNK(0, 32, 0, 32)           \
-	NIBBLES(base, 48)              \
-	KCHUNK(64, 96, 64, 96)         \
-	NIBBLES(base, 80)              \
-	KCHUNK(128, 160, 128, 160)     \
-	NIBBLES(base, 112)             \
-	KCHUNK(192, 224, 192, 224)     \
-	ACCUMULATE(Y3, X5, Y5, acc)
+// kq4scu masks the scale bytes q0..q7 to 6 bits and q8..q11 to their
+// low nibbles.
+DATA kq4scu<>+0(SB)/8, $0x3f3f3f3f3f3f3f3f
+DATA kq4scu<>+8(SB)/8, $0x000000000f0f0f0f
+DATA kq4scu<>+16(SB)/8, $0x3f3f3f3f3f3f3f3f
+DATA kq4scu<>+24(SB)/8, $0x000000000f0f0f0f
+GLOBL kq4scu<>(SB), RODATA|NOPTR, $32
+
+// kq4shr holds the dword shifts [2, 2, 4, 4] of KSCALES2 (in each lane).
+DATA kq4shr<>+0(SB)/8, $0x0000000200000002
+DATA kq4shr<>+8(SB)/8, $0x0000000400000004
+DATA kq4shr<>+16(SB)/8, $0x0000000200000002
+DATA kq4shr<>+24(SB)/8, $0x0000000400000004
+GLOBL kq4shr<>(SB), RODATA|NOPTR, $32
+
+// kq4scv keeps, after the shifts, the top two bits of q0..q7 (now bits 4
+// and 5) and the high nibbles of q8..q11.
+DATA kq4scv<>+0(SB)/8, $0x3030303030303030
+DATA kq4scv<>+8(SB)/8, $0x000000000f0f0f0f
+DATA kq4scv<>+16(SB)/8, $0x3030303030303030
+DATA kq4scv<>+24(SB)/8, $0x000000000f0f0f0f
+GLOBL kq4scv<>(SB), RODATA|NOPTR, $32
+
+// kq4picku gathers sc0..3, the low nibbles of sc4..7 and m0..3.
+DATA kq4picku<>+0(SB)/8, $0x0b0a090803020100
+DATA kq4picku<>+8(SB)/8, $0x8080808007060504
+DATA kq4picku<>+16(SB)/8, $0x0b0a090803020100
+DATA kq4picku<>+24(SB)/8, $0x8080808007060504
+GLOBL kq4picku<>(SB), RODATA|NOPTR, $32
+
+// kq4pickv1 gathers the top bits of sc4..7 and of m4..7.
+DATA kq4pickv1<>+0(SB)/8, $0x0302010080808080
+DATA kq4pickv1<>+8(SB)/8, $0x0706050480808080
+DATA kq4pickv1<>+16(SB)/8, $0x0302010080808080
+DATA kq4pickv1<>+24(SB)/8, $0x0706050480808080
+GLOBL kq4pickv1<>(SB), RODATA|NOPTR, $32
+
+// kq4pickv2 gathers the low bits of m4..7.
+DATA kq4pickv2<>+0(SB)/8, $0x8080808080808080
+DATA kq4pickv2<>+8(SB)/8, $0x0b0a090880808080
+DATA kq4pickv2<>+16(SB)/8, $0x8080808080808080
+DATA kq4pickv2<>+24(SB)/8, $0x0b0a090880808080
+GLOBL kq4pickv2<>(SB), RODATA|NOPTR, $32
+
+// kq4mins widens m0..7 (bytes 8..15 of each lane) to int16.
+DATA kq4mins<>+0(SB)/8, $0x800b800a80098008
+DATA kq4mins<>+8(SB)/8, $0x800f800e800d800c
+DATA kq4mins<>+16(SB)/8, $0x800b800a80098008
+DATA kq4mins<>+24(SB)/8, $0x800f800e800d800c
+GLOBL kq4mins<>(SB), RODATA|NOPTR, $32
+
+// kq4bcast holds, for each scale s of a Q4_K block (byte s of both lanes),
+// the VPSHUFB mask that widens it to int16 in all 16 int16 lanes.
+DATA kq4bcast<>+0(SB)/8, $0x8000800080008000
+DATA kq4bcast<>+8(SB)/8, $0x8000800080008000
+DATA kq4bcast<>+16(SB)/8, $0x8000800080008000
+DATA kq4bcast<>+24(SB)/8, $0x8000800080008000
+DATA kq4bcast<>+32(SB)/8, $0x8001800180018001
+DATA kq4bcast<>+40(SB)/8, $0x8001800180018001
+DATA kq4bcast<>+48(SB)/8, $0x8001800180018001
+DATA kq4bcast<>+56(SB)/8, $0x8001800180018001
+DATA kq4bcast<>+64(SB)/8, $0x8002800280028002
+DATA kq4bcast<>+72(SB)/8, $0x8002800280028002
+DATA kq4bcast<>+80(SB)/8, $0x8002800280028002
+DATA kq4bcast<>+88(SB)/8, $0x8002800280028002
+DATA kq4bcast<>+96(SB)/8, $0x8003800380038003
+DATA kq4bcast<>+104(SB)/8, $0x8003800380038003
+DATA kq4bcast<>+112(SB)/8, $0x8003800380038003
+DATA kq4bcast<>+120(SB)/8, $0x8003800380038003
+DATA kq4bcast<>+128(SB)/8, $0x8004800480048004
+DATA kq4bcast<>+136(SB)/8, $0x8004800480048004
+DATA kq4bcast<>+144(SB)/8, $0x8004800480048004
+DATA kq4bcast<>+152(SB)/8, $0x8004800480048004
+DATA kq4bcast<>+160(SB)/8, $0x8005800580058005
+DATA kq4bcast<>+168(SB)/8, $0x8005800580058005
+DATA kq4bcast<>+176(SB)/8, $0x8005800580058005
+DATA kq4bcast<>+184(SB)/8, $0x8005800580058005
+DATA kq4bcast<>+192(SB)/8, $0x8006800680068006
+DATA kq4bcast<>+200(SB)/8, $0x8006800680068006
+DATA kq4bcast<>+208(SB)/8, $0x8006800680068006
+DATA kq4bcast<>+216(SB)/8, $0x8006800680068006
+DATA kq4bcast<>+224(SB)/8, $0x8007800780078007
+DATA kq4bcast<>+232(SB)/8, $0x8007800780078007
+DATA kq4bcast<>+240(SB)/8, $0x8007800780078007
+DATA kq4bcast<>+248(SB)/8, $0x8007800780078007
+GLOBL kq4bcast<>(SB), RODATA|NOPTR, $256
+
+// The Q4_K kernel works on its two rows' blocks together wherever they
+// need the same work: the scale bytes of both blocks are unpacked in one
+// 256-bit register (row A in the low lane, row B in the high one), both
+// blocks' mins terms are computed and accumulated in one register (Y4:
+// row A's four lanes low, row B's high), and the activation scale d_x is
+// broadcast once. Each row's float32 operations are still those of the
+// canonical order, lane by lane.
+
+// KSCALES2 unpacks the 12 scale bytes q at 4(SI) (row A) and 4(R8) (row
+// B) into Y7: in each lane, bytes 0..7 the scales sc0..7 and bytes 8..15
+// the mins m0..7 (ggml's get_scale_min_k4: sc_j = q_j & 63 and
+// m_j = q_{j+4} & 63 for j < 4; sc_j = (q_{j+4} & 15) | (q_{j−4} >> 6) << 4
+// and m_j = (q_{j+4} >> 4) | (q_j >> 6) << 4 for j ≥ 4). Clobbers Y6, Y8.
+#define KSCALES2 \
+	VMOVDQU        4(SI), X6                \
+	VINSERTI128    $1, 4(R8), Y6, Y6        \
+	VPAND          kq4scu<>(SB), Y6, Y7     \
+	VPSRLVD        kq4shr<>(SB), Y6, Y6     \
+	VPAND          kq4scv<>(SB), Y6, Y6     \
+	VPSHUFB        kq4picku<>(SB), Y7, Y7   \
+	VPSHUFB        kq4pickv1<>(SB), Y6, Y8  \
+	VPSHUFB        kq4pickv2<>(SB), Y6, Y6  \
+	VPOR           Y8, Y7, Y7               \
+	VPOR           Y6, Y7, Y7
+
+// KDMIN2 converts both blocks' d and dmin (binary16 at 0(SI) and 0(R8))
+// and multiplies them by d_x (at R12): X5 = [dA·d_x, dminA·d_x, dB·d_x,
+// dminB·d_x]. Clobbers X15.
+#define KDMIN2 \
+	VBROADCASTSS (R12), X15        \
+	VMOVD        (SI), X5          \
+	VPINSRD      $1, (R8), X5, X5  \
+	VCVTPH2PS    X5, X5            \
+	VMULPS       X15, X5, X5
+
+// KMINS2 adds dmin·d_x·(m[2i]·s[2i] + m[2i+1]·s[2i+1]) to lane i of each
+// row's half of Y4, where s[j] is the sum of sub-block j's activations
+// (the 8 int16 sums at R13), with the mins in bytes 8..15 of each lane of
+// Y7 and dminA·d_x, dminB·d_x in lanes 1 and 3 of X5. Clobbers Y8, Y9.
+#define KMINS2 \
+	VPSHUFB        kq4mins<>(SB), Y7, Y8 \
+	VBROADCASTI128 (R13), Y9             \
+	VPMADDWD       Y9, Y8, Y8            \
+	VCVTDQ2PS      Y8, Y8                \
+	VMOVSHDUP      X5, X9                \
+	VPERMQ         $0x50, Y9, Y9         \
+	VMULPS         Y9, Y8, Y8            \
+	VADDPS         Y8, Y4, Y4
+
+// KCHUNK2 computes, in y1 and y2, the int32 lanes of one 64-element chunk
+// of the block at base: its 32 bytes of nibbles at qoff(base) times the
+// activations at xoff(R11) and xoff+32(R11), times the two scales
+// broadcast from Y6 (the row's scale bytes in both lanes) by the kq4bcast
+// masks at soff and soff+32. Y14 holds 0x0f bytes. Clobbers Y10, Y11.
+#define KCHUNK2(base, qoff, xoff, soff, y1, y2) \
+	VMOVDQU    qoff(base), y1                \
+	VPSRLW     $4, y1, y2                    \
+	VPAND      Y14, y1, y1                   \
+	VPAND      Y14, y2, y2                   \
+	VPMADDUBSW xoff(R11), y1, y1             \
+	VPMADDUBSW xoff+32(R11), y2, y2          \
+	VPSHUFB    kq4bcast<>+soff(SB), Y6, Y10  \
+	VPSHUFB    kq4bcast<>+soff+32(SB), Y6, Y11 \
+	VPMADDWD   Y10, y1, y1                   \
+	VPMADDWD   Y11, y2, y2
+
+// Q4KROW adds the block at base, whose scale bytes Y6 holds in both lanes,
+// to acc, with the block scale d·d_x broadcast in ys. Clobbers Y1, Y2,
+// Y3, Y8, Y10, Y11.
+#define Q4KROW(base, ys, acc) \
+	KCHUNK2(base, 16, 0, 0, Y1, Y2)      \
+	VPADDD   Y1, Y2, Y3                  \
+	KCHUNK2(base, 48, 64, 64, Y1, Y2)    \
+	VPADDD   Y1, Y2, Y1                  \
+	VPADDD   Y1, Y3, Y3                  \
+	KCHUNK2(base, 80, 128, 128, Y1, Y2)  \
+	VPADDD   Y1, Y2, Y1                  \
+	VPADDD   Y1, Y3, Y3                  \
+	KCHUNK2(base, 112, 192, 192, Y1, Y2) \
+	VPADDD   Y1, Y2, Y1                  \
+	VPADDD   Y1, Y3, Y3                  \
+	VCVTDQ2PS Y3, Y3                     \
+	VMULPS   ys, Y3, Y3                  \
+	VADDPS   Y3, acc, acc
 
 // func rowsQ4_KAVX2(dst *float32, npairs int, w *byte, stride int, xqs *int8, xd *float32, xs unsafe.Pointer, nb int, w2off int, d2off int)
 TEXT ·rowsQ4_KAVX2(SB), NOSPLIT, $0-80
@@ -616,9 +771,8 @@ TEXT ·rowsQ4_KAVX2(SB), NOSPLIT, $0-80
 q4krow:
 	ROWSTART
 	VXORPS Y0, Y0, Y0
-	VXORPS X4, X4, X4
+	VXORPS Y4, Y4, Y4
 	VXORPS Y12, Y12, Y12
-	VXORPS X13, X13, X13
 
 q4kblk:
 	PREFETCHT0 PFDIST(SI)
@@ -627,16 +781,25 @@ q4kblk:
 	PREFETCHT0 PFDIST(R8)
 	PREFETCHT0 PFDIST+64(R8)
 	PREFETCHT0 PFDIST+128(R8)
-	Q4KBLOCK(SI, Y0, X4)
-	Q4KBLOCK(R8, Y12, X13)
-	ADDQ       $144, SI
-	ADDQ       $144, R8
-	ADDQ       $256, R11
-	ADDQ       $4, R12
-	ADDQ       $16, R13
-	DECQ       CX
-	JNZ        q4kblk
+	KSCALES2
+	KDMIN2
+	KMINS2
+	VPERMQ       $0x44, Y7, Y6
+	VBROADCASTSS X5, Y9
+	Q4KROW(SI, Y9, Y0)
+	VPERMQ       $0xee, Y7, Y6
+	VMOVHLPS     X5, X5, X9
+	VBROADCASTSS X9, Y9
+	Q4KROW(R8, Y9, Y12)
+	ADDQ         $144, SI
+	ADDQ         $144, R8
+	ADDQ         $256, R11
+	ADDQ         $4, R12
+	ADDQ         $16, R13
+	DECQ         CX
+	JNZ          q4kblk
 
+	VEXTRACTF128 $1, Y4, X13
 	REDUCE8(Y0, X0, X1)
 	KFINISH(X4, X0)
 	REDUCE8(Y12, X12, X1)
