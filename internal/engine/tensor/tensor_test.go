@@ -176,6 +176,25 @@ func TestRMSNorm(t *testing.T) {
 			t.Errorf("element %d: %g, want %g", i, got[i], want)
 		}
 	}
+	// Lengths that leave every tail of the four partial sums, against a
+	// float64 reference.
+	r := rand.New(rand.NewPCG(21, 22))
+	for _, n := range []int{1, 2, 3, 5, 6, 7, 128, 1027} {
+		x, w := randVec(r, n), randVec(r, n)
+		var ss float64
+		for _, v := range x {
+			ss += float64(v) * float64(v)
+		}
+		inv := 1 / math.Sqrt(ss/float64(n)+1e-6)
+		got := make([]float32, n)
+		RMSNorm(got, x, w, 1e-6)
+		for i := range x {
+			want := float64(x[i]) * inv * float64(w[i])
+			if math.Abs(float64(got[i])-want) > 1e-6*math.Max(1, math.Abs(want)) {
+				t.Fatalf("n=%d element %d: %g, want %g", n, i, got[i], want)
+			}
+		}
+	}
 }
 
 func TestSoftmax(t *testing.T) {
