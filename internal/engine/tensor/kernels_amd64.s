@@ -480,7 +480,9 @@ tof16loop:
 // func dotRowsF16AVX2(x *float32, k *uint16, stride, rows, n int, out *float32)
 // dotRowsAVX2 over binary16 rows (stride in elements), each converted as
 // it is loaded: the same accumulators, fused multiply-adds and reduction,
-// so out[j] is what dotRowsAVX2 gives on the converted rows.
+// so out[j] is what dotRowsAVX2 gives on the converted rows. Four rows are
+// taken at a time, each with its own two accumulators: one row's chain of
+// dependent multiply-adds is too short to keep the multipliers busy.
 TEXT ·dotRowsF16AVX2(SB), NOSPLIT, $0-48
 	MOVQ x+0(FP), SI
 	MOVQ k+8(FP), DI
@@ -490,8 +492,65 @@ TEXT ·dotRowsF16AVX2(SB), NOSPLIT, $0-48
 	MOVQ n+32(FP), CX
 	SHLQ $2, CX
 	MOVQ out+40(FP), DX
+	LEAQ (R8)(R8*2), R13
+
+dotf16quad:
+	CMPQ   R9, $4
+	JLT    dotf16row
+	LEAQ   (DI)(R8*1), R10
+	LEAQ   (DI)(R8*2), R11
+	LEAQ   (DI)(R13*1), R12
+	XORQ   AX, AX
+	XORQ   BX, BX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+dotf16quadloop:
+	VMOVUPS     (SI)(AX*1), Y8
+	VMOVUPS     32(SI)(AX*1), Y9
+	VCVTPH2PS   (DI)(BX*1), Y10
+	VCVTPH2PS   16(DI)(BX*1), Y11
+	VFMADD231PS Y10, Y8, Y0
+	VFMADD231PS Y11, Y9, Y1
+	VCVTPH2PS   (R10)(BX*1), Y10
+	VCVTPH2PS   16(R10)(BX*1), Y11
+	VFMADD231PS Y10, Y8, Y2
+	VFMADD231PS Y11, Y9, Y3
+	VCVTPH2PS   (R11)(BX*1), Y10
+	VCVTPH2PS   16(R11)(BX*1), Y11
+	VFMADD231PS Y10, Y8, Y4
+	VFMADD231PS Y11, Y9, Y5
+	VCVTPH2PS   (R12)(BX*1), Y10
+	VCVTPH2PS   16(R12)(BX*1), Y11
+	VFMADD231PS Y10, Y8, Y6
+	VFMADD231PS Y11, Y9, Y7
+	ADDQ        $64, AX
+	ADDQ        $32, BX
+	CMPQ        AX, CX
+	JLT         dotf16quadloop
+
+	REDUCE(Y0, Y1, X0, X10)
+	REDUCE(Y2, Y3, X2, X10)
+	REDUCE(Y4, Y5, X4, X10)
+	REDUCE(Y6, Y7, X6, X10)
+	MOVSS X0, (DX)
+	MOVSS X2, 4(DX)
+	MOVSS X4, 8(DX)
+	MOVSS X6, 12(DX)
+	ADDQ  $16, DX
+	LEAQ  (DI)(R8*4), DI
+	SUBQ  $4, R9
+	JMP   dotf16quad
 
 dotf16row:
+	TESTQ  R9, R9
+	JZ     dotf16done
 	XORQ   AX, AX
 	XORQ   BX, BX
 	VXORPS Y0, Y0, Y0
@@ -512,7 +571,9 @@ dotf16loop:
 	ADDQ  $4, DX
 	ADDQ  R8, DI
 	DECQ  R9
-	JNZ   dotf16row
+	JMP   dotf16row
+
+dotf16done:
 	VZEROUPPER
 	RET
 
@@ -522,10 +583,18 @@ dotf16loop:
 	VCVTPH2PS   off(R10), yt \
 	VFMADD231PS yt, Y8, acc
 
+// axpyGroup is how many rows axpyRowsF16AVX2 takes through every chunk of
+// the output before moving on: its 16 rows of 128 binary16 values are 4 KiB
+// read in order, where one chunk at a time over every row would read each
+// row in separate passes.
+#define axpyGroup 16
+
 // func axpyRowsF16AVX2(dst *float32, v *uint16, stride, rows, n int, w *float32)
 // axpyRowsAVX2 over binary16 rows (stride in elements), each converted as
 // it is loaded: the same fused multiply-adds in the same order, so dst gets
-// what axpyRowsAVX2 gives on the converted rows.
+// what axpyRowsAVX2 gives on the converted rows. The rows go in groups of
+// axpyGroup; within a group, chunks of 64 outputs (16 at the end) are
+// kept in registers across the group's rows.
 TEXT ·axpyRowsF16AVX2(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), DI
 	MOVQ v+8(FP), SI
@@ -535,16 +604,24 @@ TEXT ·axpyRowsF16AVX2(SB), NOSPLIT, $0-48
 	MOVQ n+32(FP), CX
 	SHLQ $2, CX
 	MOVQ w+40(FP), DX
+
+axpyf16group:
+	MOVQ R9, R13
+	CMPQ R13, $axpyGroup
+	JLE  axpyf16sized
+	MOVQ $axpyGroup, R13
+
+axpyf16sized:
 	XORQ AX, AX
 
 axpyf16chunk:
-	// Elements AX/4..AX/4+63 (fewer at the end: 16 at a time); their
-	// binary16 values start AX/2 bytes into each row.
+	// Elements AX/4.. of the output; their binary16 values start AX/2
+	// bytes into each row.
 	MOVQ    AX, R10
 	SHRQ    $1, R10
 	ADDQ    SI, R10
 	MOVQ    DX, R11
-	MOVQ    R9, R12
+	MOVQ    R13, R12
 	MOVQ    CX, BX
 	SUBQ    AX, BX
 	CMPQ    BX, $256
@@ -584,8 +661,7 @@ axpyf16row:
 	ADDQ    $256, AX
 	CMPQ    AX, CX
 	JLT     axpyf16chunk
-	VZEROUPPER
-	RET
+	JMP     axpyf16next
 
 axpyf16small:
 	// A 16-element chunk.
@@ -606,5 +682,14 @@ axpyf16smallrow:
 	ADDQ    $64, AX
 	CMPQ    AX, CX
 	JLT     axpyf16chunk
+
+axpyf16next:
+	// The next group: R13 rows on.
+	MOVQ  R13, BX
+	IMULQ R8, BX
+	ADDQ  BX, SI
+	LEAQ  (DX)(R13*4), DX
+	SUBQ  R13, R9
+	JNZ   axpyf16group
 	VZEROUPPER
 	RET
