@@ -1,7 +1,8 @@
 // Package model is the transformer of the builtin inference engine: the
 // hyper-parameters of a decoder-only model (Config, with fields named after
 // GGUF's metadata keys), its weights (Weights, tensors named as in GGUF), a
-// KV cache sized for the tokens a request needs, and the forward pass —
+// KV cache sized for the tokens a request needs (binary16, head by head),
+// and the forward pass —
 // token embedding, RMSNorm, rotary position embedding, grouped-query causal
 // attention over the KV cache, SwiGLU feed-forward, final norm and output
 // head — for the "llama" and "qwen3" architectures.

@@ -5,7 +5,10 @@
 // conversions, dequantisers and quantisers), a worker pool sized by a
 // thread count, and the parallel matrix×vector and batched matrix×matrix
 // products, dot products, RMSNorm, softmax, SiLU and rotary position
-// embeddings that a transformer forward pass is made of. The block layouts
+// embeddings that a transformer forward pass is made of, with attention's
+// dot products and weighted sums over a binary16 KV cache (halfrows.go).
+// Softmax's and SwiGLU's exponentials have an AVX2 version that gives
+// Exp32's results bit for bit. The block layouts
 // of the other types a GGUF file may name (Q2_K, Q3_K, the other IQ types,
 // TQ1_0, TQ2_0, MXFP4, the integer types, F64) are known, so that a file
 // can be sized and checked, but there are no kernels for them. Q4_1, Q5_0,
