@@ -23,7 +23,9 @@ serve: build
 	./$(BIN) serve
 
 # The whole suite: gofmt, vet, the build-tag check, a cgo-free build, every
-# test under the race detector, and every fuzz target for FUZZTIME.
+# test under the race detector, the engine's tests again with its portable
+# kernels only (-tags purego: what other architectures run), and every fuzz
+# target for FUZZTIME.
 test: tags unit fuzz
 
 unit:
@@ -31,6 +33,7 @@ unit:
 	$(GO) vet ./...
 	CGO_ENABLED=0 $(GO) build ./...
 	$(GO) test -race -count=1 ./...
+	$(GO) test -count=1 -tags purego ./internal/engine/... ./internal/enginebench/
 
 fuzz:
 	FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh

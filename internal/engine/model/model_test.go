@@ -237,9 +237,14 @@ func newRef(c Config, w *Weights) *refModel {
 // logitTolerance bounds |optimised − reference| for any logit. The
 // optimised pass computes in float32 (relative error ~1e-7 per operation);
 // over a few layers of width ≤ 56 the observed error is ~1e-6 for logits of
-// magnitude ~1, so 1e-4 fails on any real mistake (a wrong head, position or
-// norm changes logits by 1e-2 or more) while leaving room for rounding.
-const logitTolerance = 1e-4
+// magnitude ~1. Both passes cache keys and values as binary16, and where
+// the engine's float32 value and the reference's float64 value of one fall
+// either side of a binary16 rounding boundary they are cached a binary16
+// step (2^-11 relative) apart: that moved a logit by 3e-4 in the portable
+// (purego) build. 2e-3 leaves room for a few such and still fails on any
+// real mistake (a wrong head, position or norm changes logits by 1e-2 or
+// more).
+const logitTolerance = 2e-3
 
 func maxDiff(got []float32, want []float64) (float64, int) {
 	worst, at := 0.0, -1
