@@ -314,12 +314,14 @@ func (s *Session) attention(l int, q, out []float32, n, pos0 int) {
 	// keys and values again and again while they are in its cache, rather
 	// than every head's for each token: at long prompts the KV cache of a
 	// layer is far larger than a core's cache.
+	//
 	// A decoded token's query heads that share a KV head go to the same
-	// worker, one after the other, so that the second reads that head's
-	// keys and values from the cache the first brought them into.
+	// worker, one after the other (as long as that leaves every worker
+	// some heads), so that the second reads that head's keys and values
+	// from the cache the first brought them into.
 	grain := max(1, n/(2*s.pool.Threads()))
 	if n == 1 {
-		grain = group
+		grain = max(1, min(group, c.HeadCount/s.pool.Threads()))
 	}
 	s.pool.For(n*c.HeadCount, grain, func(worker, lo, hi int) {
 		for i := lo; i < hi; i++ {
