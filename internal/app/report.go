@@ -196,19 +196,63 @@ func cmdReport(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	dir := filepath.Join(filepath.Dir(*out), dirName)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", dir, err)
+	if err := writeMarkdownReport(*out, dirName, buf.Bytes(), files); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "wrote %s and %d charts in %s\n", *out, len(files), filepath.Join(filepath.Dir(*out), dirName))
+	return nil
+}
+
+// writeMarkdownReport writes a Markdown report to out and its charts (files,
+// named by their paths relative to out's directory, all in dirName) to
+// dirName beside it, so that either the whole new report is in place or,
+// on an error, what was there before is left as it was: the charts are
+// written into a fresh directory that replaces dirName only just before
+// out is written, and that swap is undone if writing out fails.
+func writeMarkdownReport(out, dirName string, md []byte, files map[string][]byte) error {
+	parent := filepath.Dir(out)
+	dir := filepath.Join(parent, dirName)
+	fresh, err := os.MkdirTemp(parent, "."+dirName+".")
+	if err != nil {
+		return fmt.Errorf("create the charts' directory beside %s: %w", out, err)
+	}
+	defer os.RemoveAll(fresh) // once renamed into place, nothing is left to remove
+	if err := os.Chmod(fresh, 0o755); err != nil {
+		return err
 	}
 	for rel, b := range files {
-		if err := writeFile(filepath.Join(filepath.Dir(*out), rel), b); err != nil {
+		name, ok := strings.CutPrefix(filepath.ToSlash(rel), dirName+"/")
+		if !ok || name == "" || strings.Contains(name, "/") {
+			return fmt.Errorf("chart %q is not a file of %s", rel, dirName)
+		}
+		if err := os.WriteFile(filepath.Join(fresh, name), b, 0o644); err != nil {
 			return fmt.Errorf("write %s: %w", rel, err)
 		}
 	}
-	if err := writeFile(*out, buf.Bytes()); err != nil {
-		return fmt.Errorf("write %s: %w", *out, err)
+	old := ""
+	if _, err := os.Lstat(dir); err == nil {
+		old = fresh + ".old"
+		if err := os.Rename(dir, old); err != nil {
+			return fmt.Errorf("replace %s: %w", dir, err)
+		}
 	}
-	fmt.Fprintf(env.Stderr, "wrote %s and %d charts in %s\n", *out, len(files), dir)
+	restore := func() {
+		os.RemoveAll(dir)
+		if old != "" {
+			os.Rename(old, dir)
+		}
+	}
+	if err := os.Rename(fresh, dir); err != nil {
+		restore()
+		return fmt.Errorf("replace %s: %w", dir, err)
+	}
+	if err := writeFile(out, md); err != nil {
+		restore()
+		return fmt.Errorf("write %s: %w", out, err)
+	}
+	if old != "" {
+		os.RemoveAll(old)
+	}
 	return nil
 }
 
