@@ -61,6 +61,12 @@ func cmdBenchEngine(ctx context.Context, env Env, args []string) error {
 			r.DecodeEfficiency, r.DecodeEfficiencyRange[0], r.DecodeEfficiencyRange[1], r.DecodeEfficiencyCopy, float64(r.PeakRSSBytes)/1e6, r.RSSRatio)
 	}
 	tw.Flush()
+	fmt.Fprintf(w, "\nper decoded token, from one more pass timed phase by phase:\n")
+	for _, r := range rep.Results {
+		b := r.Breakdown
+		fmt.Fprintf(w, "  %s:%s %.1f ms = weight products %.1f ms (%.1f GB/s) + attention %.1f ms + other %.1f ms\n",
+			r.Model, r.Quant, b.TotalMs, b.WeightProductsMs, b.ProductsGBs, b.AttentionMs, b.OtherMs)
+	}
 	fmt.Fprintf(w, "\ndecode efficiency = weight bytes per token × decode tokens/s ÷ the read bandwidth measured just before that decode pass;\nthe median of %d paired passes is compared with the target ≥ %.1f\n", len(rep.Results[0].Passes), targetEfficiency)
 	for _, r := range rep.Results {
 		verdict := "meets"

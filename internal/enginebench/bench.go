@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/llm-energy-lab/energylab/internal/engine/loader"
+	"github.com/llm-energy-lab/energylab/internal/engine/model"
 	"github.com/llm-energy-lab/energylab/internal/engine/synth"
 	"github.com/llm-energy-lab/energylab/internal/engine/tensor"
 )
@@ -77,9 +78,26 @@ type Result struct {
 	PeakRSSBytes int64 `json:"peak_rss_bytes"`
 	// RSSRatio is PeakRSSBytes / (FileWeightBytes + KVCacheBytes).
 	RSSRatio float64 `json:"rss_ratio"`
+	// Breakdown is where a decoded token's time goes, from one more decode
+	// pass timed phase by phase (after the paired passes, which are not).
+	Breakdown Breakdown `json:"decode_breakdown"`
 	// GenerateSeconds is the time to write the GGUF file (0 when cached).
 	GenerateSeconds float64 `json:"generate_seconds"`
 	LoadSeconds     float64 `json:"load_seconds"`
+}
+
+// Breakdown is a decoded token's time by phase, in milliseconds per token:
+// the weight products (activation quantisation included), attention (KV
+// cache write, scores, softmax, weighted values) and everything else
+// (norms, rotary embedding, SwiGLU, embedding lookup, sampling the next
+// token by argmax). ProductsGBs is WeightBytesPerToken over the time of
+// the weight products alone: the rate the matrix kernels stream weights at.
+type Breakdown struct {
+	TotalMs          float64 `json:"total_ms"`
+	WeightProductsMs float64 `json:"weight_products_ms"`
+	AttentionMs      float64 `json:"attention_ms"`
+	OtherMs          float64 `json:"other_ms"`
+	ProductsGBs      float64 `json:"weight_products_gb_s"`
 }
 
 // Pass is one decode measurement and the bandwidth measured just before
@@ -245,6 +263,25 @@ func one(ctx context.Context, shape synth.Shape, q synth.Quant, o Options, pool 
 		p := Pass{ReadGBs: bw.ReadGBs, CopyGBs: bw.CopyGBs, DecodeTokensPerSecond: tps, WeightGBs: gbs, Efficiency: gbs / bw.ReadGBs}
 		r.Passes = append(r.Passes, p)
 		effs = append(effs, p.Efficiency)
+	}
+	// One more pass, timed by phase. Its total is the wall time of the
+	// whole decode loop (argmax included), so "other" holds what the
+	// phases do not.
+	var prof model.DecodeProfile
+	sess.SetProfile(&prof)
+	t = time.Now()
+	if _, err := decode(); err != nil {
+		return r, err
+	}
+	wall := time.Since(t)
+	sess.SetProfile(nil)
+	perTok := func(d time.Duration) float64 { return d.Seconds() * 1e3 / float64(o.DecodeTokens) }
+	r.Breakdown = Breakdown{
+		TotalMs: perTok(wall), WeightProductsMs: perTok(prof.WeightProducts), AttentionMs: perTok(prof.Attention),
+		OtherMs: perTok(wall - prof.WeightProducts - prof.Attention),
+	}
+	if prof.WeightProducts > 0 {
+		r.Breakdown.ProductsGBs = float64(r.WeightBytesPerToken) * float64(prof.Tokens) / prof.WeightProducts.Seconds() / 1e9
 	}
 	bb = nil
 	debug.FreeOSMemory()

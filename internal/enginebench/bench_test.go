@@ -60,6 +60,16 @@ func TestRunTiny(t *testing.T) {
 		if wantKV := int64(24) * 4 * 2 * 128 * 2; r.KVCacheBytes != wantKV { // binary16
 			t.Errorf("%s: KV cache %d bytes, want %d", r.Quant, r.KVCacheBytes, wantKV)
 		}
+		// The phase-timed pass: its parts add up to its total, and the
+		// weight products' rate is the bytes over their own time.
+		b := r.Breakdown
+		if b.TotalMs <= 0 || b.WeightProductsMs <= 0 || b.AttentionMs <= 0 || b.OtherMs < 0 ||
+			math.Abs(b.WeightProductsMs+b.AttentionMs+b.OtherMs-b.TotalMs) > 1e-9*b.TotalMs {
+			t.Errorf("%s: breakdown %+v", r.Quant, b)
+		}
+		if want := float64(r.WeightBytesPerToken) / (b.WeightProductsMs / 1e3) / 1e9; math.Abs(b.ProductsGBs-want) > 1e-6*want {
+			t.Errorf("%s: weight products %.3f GB/s, want %.3f", r.Quant, b.ProductsGBs, want)
+		}
 		if runtime.GOOS == "linux" && (r.PeakRSSBytes <= 0 || r.RSSRatio <= 0) {
 			t.Errorf("%s: peak RSS %d ratio %v", r.Quant, r.PeakRSSBytes, r.RSSRatio)
 		}

@@ -455,3 +455,39 @@ func TestParameterCount(t *testing.T) {
 		t.Errorf("KV cache bytes per token = %d, want %d", got, 28*2*1024*2)
 	}
 }
+
+// TestDecodeProfile checks that a session with a profile times its decoded
+// tokens, and only those, into parts that fit inside the total.
+func TestDecodeProfile(t *testing.T) {
+	ctx := context.Background()
+	tc := testConfigs[0]
+	m, err := New(tc.cfg, randomWeights(t, tc.cfg, 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := m.NewSession(tensor.NewPool(2), 16)
+	var prof DecodeProfile
+	s.SetProfile(&prof)
+	if _, err := s.Prefill(ctx, testPrompt(tc.cfg.VocabSize, 5)); err != nil {
+		t.Fatal(err)
+	}
+	if prof.Tokens != 0 || prof.Total != 0 {
+		t.Fatalf("a prefill of 5 tokens was profiled: %+v", prof)
+	}
+	for i := range 3 {
+		if _, err := s.Decode(ctx, i+1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if prof.Tokens != 3 || prof.WeightProducts <= 0 || prof.Attention <= 0 || prof.Other() < 0 || prof.WeightProducts+prof.Attention > prof.Total {
+		t.Fatalf("after 3 decoded tokens: %+v (other %v)", prof, prof.Other())
+	}
+	s.SetProfile(nil)
+	before := prof
+	if _, err := s.Decode(ctx, 7); err != nil {
+		t.Fatal(err)
+	}
+	if prof != before {
+		t.Fatalf("a token decoded without a profile changed it: %+v → %+v", before, prof)
+	}
+}
