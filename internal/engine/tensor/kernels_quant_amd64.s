@@ -41,43 +41,6 @@
 // bandwidth on the 2-core development machine (AMD EPYC).
 #define PFDIST 4096
 
-// k4shuf holds, for each scale s of a Q5_K block (int16 s at bytes
-// 2s, 2s+1 of both lanes), the VPSHUFB mask that broadcasts it to all 16
-// int16 lanes.
-DATA k4shuf<>+0(SB)/8, $0x0100010001000100
-DATA k4shuf<>+8(SB)/8, $0x0100010001000100
-DATA k4shuf<>+16(SB)/8, $0x0100010001000100
-DATA k4shuf<>+24(SB)/8, $0x0100010001000100
-DATA k4shuf<>+32(SB)/8, $0x0302030203020302
-DATA k4shuf<>+40(SB)/8, $0x0302030203020302
-DATA k4shuf<>+48(SB)/8, $0x0302030203020302
-DATA k4shuf<>+56(SB)/8, $0x0302030203020302
-DATA k4shuf<>+64(SB)/8, $0x0504050405040504
-DATA k4shuf<>+72(SB)/8, $0x0504050405040504
-DATA k4shuf<>+80(SB)/8, $0x0504050405040504
-DATA k4shuf<>+88(SB)/8, $0x0504050405040504
-DATA k4shuf<>+96(SB)/8, $0x0706070607060706
-DATA k4shuf<>+104(SB)/8, $0x0706070607060706
-DATA k4shuf<>+112(SB)/8, $0x0706070607060706
-DATA k4shuf<>+120(SB)/8, $0x0706070607060706
-DATA k4shuf<>+128(SB)/8, $0x0908090809080908
-DATA k4shuf<>+136(SB)/8, $0x0908090809080908
-DATA k4shuf<>+144(SB)/8, $0x0908090809080908
-DATA k4shuf<>+152(SB)/8, $0x0908090809080908
-DATA k4shuf<>+160(SB)/8, $0x0b0a0b0a0b0a0b0a
-DATA k4shuf<>+168(SB)/8, $0x0b0a0b0a0b0a0b0a
-DATA k4shuf<>+176(SB)/8, $0x0b0a0b0a0b0a0b0a
-DATA k4shuf<>+184(SB)/8, $0x0b0a0b0a0b0a0b0a
-DATA k4shuf<>+192(SB)/8, $0x0d0c0d0c0d0c0d0c
-DATA k4shuf<>+200(SB)/8, $0x0d0c0d0c0d0c0d0c
-DATA k4shuf<>+208(SB)/8, $0x0d0c0d0c0d0c0d0c
-DATA k4shuf<>+216(SB)/8, $0x0d0c0d0c0d0c0d0c
-DATA k4shuf<>+224(SB)/8, $0x0f0e0f0e0f0e0f0e
-DATA k4shuf<>+232(SB)/8, $0x0f0e0f0e0f0e0f0e
-DATA k4shuf<>+240(SB)/8, $0x0f0e0f0e0f0e0f0e
-DATA k4shuf<>+248(SB)/8, $0x0f0e0f0e0f0e0f0e
-GLOBL k4shuf<>(SB), RODATA|NOPTR, $256
-
 // q6shuf holds, for each 32-element group k of a Q6_K half block (its 8
 // int16 scales in both lanes), the VPSHUFB mask that broadcasts scale 2k
 // to the low lane and scale 2k+1 to the high lane.
@@ -499,66 +462,12 @@ iq4blk:
 	VZEROUPPER
 	RET
 
-// The masks of KSCALES, as 64-bit words.
-DATA k0f64<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
-GLOBL k0f64<>(SB), RODATA|NOPTR, $8
-DATA k3064<>+0(SB)/8, $0x3030303030303030
-GLOBL k3064<>(SB), RODATA|NOPTR, $8
-DATA k3f64<>+0(SB)/8, $0x3f3f3f3f3f3f3f3f
-GLOBL k3f64<>(SB), RODATA|NOPTR, $8
-
 // k10 holds 0x10 bytes (the fifth bit of a Q5_K value).
 DATA k10<>+0(SB)/8, $0x1010101010101010
 DATA k10<>+8(SB)/8, $0x1010101010101010
 DATA k10<>+16(SB)/8, $0x1010101010101010
 DATA k10<>+24(SB)/8, $0x1010101010101010
 GLOBL k10<>(SB), RODATA|NOPTR, $32
-
-// KSCALES unpacks the 12 scale bytes q at 4(base) of a Q5_K block
-// (ggml's get_scale_min_k4): the 8 scales go, as int16, to both lanes of
-// Y6, and the 8 mins, as int16, to X7. The bit shuffling is done on 64-bit
-// general registers, whose ALUs the vector code leaves idle (as ggml's
-// AVX2 kernel does on 32-bit words): per byte, AX = q[0..7]&63 is sc0..3
-// and m0..3, and DX = (q[8..11] | (q[8..11]>>4)<<32)&15 | ((q[0..7]>>6)<<4)
-// is sc4..7 and m4..7. Clobbers AX, BX, DX and X8.
-#define KSCALES(base) \
-	MOVQ         4(base), AX      \
-	MOVL         12(base), DX     \
-	MOVQ         DX, BX           \
-	SHRL         $4, BX           \
-	SHLQ         $32, BX          \
-	ORQ          BX, DX           \
-	ANDQ         k0f64<>(SB), DX  \
-	MOVQ         AX, BX           \
-	SHRQ         $2, BX           \
-	ANDQ         k3064<>(SB), BX  \
-	ORQ          BX, DX           \
-	ANDQ         k3f64<>(SB), AX  \
-	VMOVQ        AX, X6           \
-	VMOVQ        DX, X8           \
-	VPUNPCKLDQ   X8, X6, X6       \
-	VPMOVZXBW    X6, Y7           \
-	VPERMQ       $0x44, Y7, Y6    \
-	VEXTRACTI128 $1, Y7, X7
-
-// KDMIN loads the block's d and dmin (binary16 at 0(base)) and multiplies
-// both by d_x (at R12): X5 = [d·d_x, dmin·d_x, 0, 0]. Clobbers X8.
-#define KDMIN(base) \
-	VMOVD        (base), X5 \
-	VCVTPH2PS    X5, X5     \
-	VBROADCASTSS (R12), X8  \
-	VMULPS       X8, X5, X5
-
-// KMINS adds dmin·d_x·(m[2i]·s[2i] + m[2i+1]·s[2i+1]) to lane i of accm
-// (i < 4), where s[j] is the sum of sub-block j's activations (the 8 int16
-// sums at R13, computed once per product by the activation quantiser), with
-// the mins in X7 and dmin·d_x in lane 1 of X5. Clobbers X7 and X8.
-#define KMINS(accm) \
-	VPMADDWD  (R13), X7, X7     \
-	VCVTDQ2PS X7, X7            \
-	VSHUFPS   $0x55, X5, X5, X8 \
-	VMULPS    X8, X7, X7        \
-	VADDPS    X7, accm, accm
 
 // KFINISH subtracts the mins accumulator xm, reduced as (l0+l2)+(l1+l3),
 // from the reduced lane accumulator in xa. Clobbers X1.
@@ -576,20 +485,6 @@ GLOBL k10<>(SB), RODATA|NOPTR, $32
 	VPSRLW  $4, Y1, Y2     \
 	VPAND   Y14, Y1, Y1    \
 	VPAND   Y14, Y2, Y2
-
-// KCHUNK adds to Y3 the lanes of one 64-element chunk of a Q5_K
-// block whose values (the first 32 elements in Y1, the next 32 in Y2) meet
-// the activations at xoff(R11) and xoff2(R11), with the two scales
-// broadcast from Y6 by the k4shuf masks at soff and soff2.
-#define KCHUNK(xoff, xoff2, soff, soff2) \
-	VPMADDUBSW xoff(R11), Y1, Y1            \
-	VPMADDUBSW xoff2(R11), Y2, Y2           \
-	VPSHUFB    k4shuf<>+soff(SB), Y6, Y10   \
-	VPSHUFB    k4shuf<>+soff2(SB), Y6, Y11  \
-	VPMADDWD   Y10, Y1, Y1                  \
-	VPMADDWD   Y11, Y2, Y2                  \
-	VPADDD     Y1, Y3, Y3                   \
-	VPADDD     Y2, Y3, Y3
 
 // kq4scu masks the scale bytes q0..q7 to 6 bits and q8..q11 to their
 // low nibbles.
@@ -678,13 +573,14 @@ DATA kq4bcast<>+240(SB)/8, $0x8007800780078007
 DATA kq4bcast<>+248(SB)/8, $0x8007800780078007
 GLOBL kq4bcast<>(SB), RODATA|NOPTR, $256
 
-// The Q4_K kernel works on its two rows' blocks together wherever they
-// need the same work: the scale bytes of both blocks are unpacked in one
-// 256-bit register (row A in the low lane, row B in the high one), both
-// blocks' mins terms are computed and accumulated in one register (Y4:
-// row A's four lanes low, row B's high), and the activation scale d_x is
-// broadcast once. Each row's float32 operations are still those of the
-// canonical order, lane by lane.
+// The Q4_K kernel (and the Q5_K one, whose blocks lay out d, dmin, the
+// scales and the mins alike) works on its two rows' blocks together
+// wherever they need the same work: the scale bytes of both blocks are
+// unpacked in one 256-bit register (row A in the low lane, row B in the
+// high one), both blocks' mins terms are computed and accumulated in one
+// register (Y4: row A's four lanes low, row B's high), and the activation
+// scale d_x is broadcast once. Each row's float32 operations are still
+// those of the canonical order, lane by lane.
 
 // KSCALES2 unpacks the 12 scale bytes q at 4(SI) (row A) and 4(R8) (row
 // B) into Y7: in each lane, bytes 0..7 the scales sc0..7 and bytes 8..15
@@ -705,13 +601,13 @@ GLOBL kq4bcast<>(SB), RODATA|NOPTR, $256
 
 // KDMIN2 converts both blocks' d and dmin (binary16 at 0(SI) and 0(R8))
 // and multiplies them by d_x (at R12): X5 = [dA·d_x, dminA·d_x, dB·d_x,
-// dminB·d_x]. Clobbers X15.
+// dminB·d_x]. Clobbers X8.
 #define KDMIN2 \
-	VBROADCASTSS (R12), X15        \
+	VBROADCASTSS (R12), X8         \
 	VMOVD        (SI), X5          \
 	VPINSRD      $1, (R8), X5, X5  \
 	VCVTPH2PS    X5, X5            \
-	VMULPS       X15, X5, X5
+	VMULPS       X8, X5, X5
 
 // KMINS2 adds dmin·d_x·(m[2i]·s[2i] + m[2i+1]·s[2i+1]) to lane i of each
 // row's half of Y4, where s[j] is the sum of sub-block j's activations
@@ -811,38 +707,54 @@ q4kblk:
 // HIGHBITS ors the fifth bits of a Q5_K chunk into the nibbles Y1 and Y2:
 // bit b of each qh byte (Y12) moves to bit 4 by a word shift (shlo nlo for
 // the low half, shhi nhi for the high one) and a mask with 0x10 bytes.
-// Clobbers Y7.
+// Clobbers Y13.
 #define HIGHBITS(shlo, nlo, shhi, nhi) \
-	shlo  nlo, Y12, Y7        \
-	VPAND k10<>(SB), Y7, Y7   \
-	VPOR  Y7, Y1, Y1          \
-	shhi  nhi, Y12, Y7        \
-	VPAND k10<>(SB), Y7, Y7   \
-	VPOR  Y7, Y2, Y2
+	shlo  nlo, Y12, Y13       \
+	VPAND k10<>(SB), Y13, Y13 \
+	VPOR  Y13, Y1, Y1         \
+	shhi  nhi, Y12, Y13       \
+	VPAND k10<>(SB), Y13, Y13 \
+	VPOR  Y13, Y2, Y2
 
-// Q5KBLOCK adds the Q5_K block at base to the lane accumulator acc and the
-// mins accumulator accm.
-#define Q5KBLOCK(base, acc, accm) \
-	KSCALES(base)                      \
-	KDMIN(base)                        \
-	KMINS(accm)                        \
-	VMOVDQU 16(base), Y12              \
-	VPXOR   Y3, Y3, Y3                 \
-	NIBBLES(base, 48)                  \
-	HIGHBITS(VPSLLW, $4, VPSLLW, $3)   \
-	KCHUNK(0, 32, 0, 32)               \
-	NIBBLES(base, 80)                  \
-	HIGHBITS(VPSLLW, $2, VPSLLW, $1)   \
-	KCHUNK(64, 96, 64, 96)             \
-	NIBBLES(base, 112)                 \
-	HIGHBITS(VPSLLW, $0, VPSRLW, $1)   \
-	KCHUNK(128, 160, 128, 160)         \
-	NIBBLES(base, 144)                 \
-	HIGHBITS(VPSRLW, $2, VPSRLW, $3)   \
-	KCHUNK(192, 224, 192, 224)         \
-	ACCUMULATE(Y3, X5, Y5, acc)
+// Q5CHUNK computes, in Y1 and Y2, the int32 lanes of one 64-element chunk
+// of the Q5_K block at base: the nibbles at qoff(base) with their fifth
+// bits from Y12 (see HIGHBITS), times the activations at xoff(R11) and
+// xoff+32(R11), times the two scales broadcast from Y6 by the kq4bcast
+// masks at soff and soff+32. Clobbers Y10, Y11, Y13.
+#define Q5CHUNK(base, qoff, xoff, soff, shlo, nlo, shhi, nhi) \
+	NIBBLES(base, qoff)                           \
+	HIGHBITS(shlo, nlo, shhi, nhi)                \
+	VPMADDUBSW xoff(R11), Y1, Y1                  \
+	VPMADDUBSW xoff+32(R11), Y2, Y2               \
+	VPSHUFB    kq4bcast<>+soff(SB), Y6, Y10       \
+	VPSHUFB    kq4bcast<>+soff+32(SB), Y6, Y11    \
+	VPMADDWD   Y10, Y1, Y1                        \
+	VPMADDWD   Y11, Y2, Y2
+
+// Q5KROW adds the Q5_K block at base, whose scale bytes Y6 holds in both
+// lanes, to acc, with the block scale d·d_x broadcast in ys. Clobbers Y1,
+// Y2, Y3, Y10 to Y13.
+#define Q5KROW(base, ys, acc) \
+	VMOVDQU 16(base), Y12                                  \
+	Q5CHUNK(base, 48, 0, 0, VPSLLW, $4, VPSLLW, $3)        \
+	VPADDD  Y1, Y2, Y3                                     \
+	Q5CHUNK(base, 80, 64, 64, VPSLLW, $2, VPSLLW, $1)      \
+	VPADDD  Y1, Y2, Y1                                     \
+	VPADDD  Y1, Y3, Y3                                     \
+	Q5CHUNK(base, 112, 128, 128, VPSLLW, $0, VPSRLW, $1)   \
+	VPADDD  Y1, Y2, Y1                                     \
+	VPADDD  Y1, Y3, Y3                                     \
+	Q5CHUNK(base, 144, 192, 192, VPSRLW, $2, VPSRLW, $3)   \
+	VPADDD  Y1, Y2, Y1                                     \
+	VPADDD  Y1, Y3, Y3                                     \
+	VCVTDQ2PS Y3, Y3                                       \
+	VMULPS  ys, Y3, Y3                                     \
+	VADDPS  Y3, acc, acc
 
 // func rowsQ5_KAVX2(dst *float32, npairs int, w *byte, stride int, xqs *int8, xd *float32, xs unsafe.Pointer, nb int, w2off int, d2off int)
+// The Q5_K kernel shares the Q4_K kernel's work on the two rows' scales,
+// d, dmin and mins (the two types lay those out alike); Y15 accumulates
+// row B.
 TEXT ·rowsQ5_KAVX2(SB), NOSPLIT, $0-80
 	PAIRSTART
 	BROADCASTBYTE($0x0f0f0f0f, X14, Y14)
@@ -850,27 +762,35 @@ TEXT ·rowsQ5_KAVX2(SB), NOSPLIT, $0-80
 q5krow:
 	ROWSTART
 	VXORPS Y0, Y0, Y0
-	VXORPS X4, X4, X4
+	VXORPS Y4, Y4, Y4
 	VXORPS Y15, Y15, Y15
-	VXORPS X13, X13, X13
 
 q5kblk:
-	PREFETCHT0 PFDIST(SI)
-	PREFETCHT0 PFDIST+64(SI)
-	PREFETCHT0 PFDIST+128(SI)
-	PREFETCHT0 PFDIST(R8)
-	PREFETCHT0 PFDIST+64(R8)
-	PREFETCHT0 PFDIST+128(R8)
-	Q5KBLOCK(SI, Y0, X4)
-	Q5KBLOCK(R8, Y15, X13)
-	ADDQ       $176, SI
-	ADDQ       $176, R8
-	ADDQ       $256, R11
-	ADDQ       $4, R12
-	ADDQ       $16, R13
-	DECQ       CX
-	JNZ        q5kblk
+	PREFETCHT0   PFDIST(SI)
+	PREFETCHT0   PFDIST+64(SI)
+	PREFETCHT0   PFDIST+128(SI)
+	PREFETCHT0   PFDIST(R8)
+	PREFETCHT0   PFDIST+64(R8)
+	PREFETCHT0   PFDIST+128(R8)
+	KSCALES2
+	KDMIN2
+	KMINS2
+	VPERMQ       $0x44, Y7, Y6
+	VBROADCASTSS X5, Y9
+	Q5KROW(SI, Y9, Y0)
+	VPERMQ       $0xee, Y7, Y6
+	VMOVHLPS     X5, X5, X9
+	VBROADCASTSS X9, Y9
+	Q5KROW(R8, Y9, Y15)
+	ADDQ         $176, SI
+	ADDQ         $176, R8
+	ADDQ         $256, R11
+	ADDQ         $4, R12
+	ADDQ         $16, R13
+	DECQ         CX
+	JNZ          q5kblk
 
+	VEXTRACTF128 $1, Y4, X13
 	REDUCE8(Y0, X0, X1)
 	KFINISH(X4, X0)
 	REDUCE8(Y15, X15, X1)
