@@ -235,7 +235,8 @@ func (s *Session) forward(ctx context.Context, tokens []int, logits bool) error 
 	pos0 := s.pos
 	sw := stopwatch{on: s.prof != nil && n == 1}
 	var ph DecodeProfile
-	begin := time.Now()
+	sw.start()
+	begin := sw.t
 
 	if err := ctx.Err(); err != nil {
 		return err

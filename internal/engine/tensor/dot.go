@@ -194,23 +194,3 @@ func Dot4(w0, w1, w2, w3, x []float32) (r0, r1, r2, r3 float32) {
 	n := len(x)
 	return dot4x1(w0[:n], w1[:n], w2[:n], w3[:n], x)
 }
-
-// DotRows sets out[j] to the dot product of x with the len(x) elements of k
-// starting at j·stride, for j < len(out): exactly Dot(x, k[j*stride:]) for
-// each j, in one call (a head's attention scores against every cached key,
-// which sit stride elements apart). k must hold (len(out)-1)·stride+len(x)
-// elements.
-func DotRows(out, x, k []float32, stride int) {
-	if len(out) == 0 {
-		return
-	}
-	n := len(x)
-	_ = k[(len(out)-1)*stride+n-1]
-	if rowsSIMD(n) {
-		dotRowsSIMD(out, x, k, stride)
-		return
-	}
-	for j := range out {
-		out[j] = Dot(x, k[j*stride:j*stride+n])
-	}
-}

@@ -3,10 +3,10 @@ package tensor
 // Binary16 rows: a KV cache stored as binary16 (as llama.cpp and Ollama
 // store theirs by default) takes half the memory of float32 and, what
 // matters more for speed, half the bytes that attention reads per decoded
-// token. The kernels here convert on the fly and compute exactly what the
-// float32 kernels compute on the converted values: F16ToFloat32 is exact,
-// so only the rounding of Float32ToF16, when a value is stored, differs
-// from a float32 cache.
+// token. The kernels here convert on the fly and compute exactly what Dot
+// and Axpy compute on the converted values: F16ToFloat32 is exact, so only
+// the rounding of Float32ToF16, when a value is stored, differs from a
+// float32 cache.
 
 // Float32sToF16 stores Float32ToF16(src[i]) in dst[i], bit for bit (the
 // AVX2 version is VCVTPS2PH with round-to-nearest-even). dst must be at
@@ -42,9 +42,11 @@ func f16sToFloat32(dst []float32, src []uint16) {
 	}
 }
 
-// DotRowsF16 is DotRows over binary16 rows: out[j] is exactly what
-// DotRows computes for the float32 values of k's row j (len(x) elements
-// starting at j·stride).
+// DotRowsF16 sets out[j] to the dot product of x with the float32 values
+// of k's row j (len(x) elements starting at j·stride), for j < len(out):
+// exactly Dot(x, row) for each, in one call (a head's attention scores
+// against every cached key). k must hold (len(out)-1)·stride+len(x)
+// values.
 func DotRowsF16(out, x []float32, k []uint16, stride int) {
 	if len(out) == 0 {
 		return
@@ -63,9 +65,11 @@ func DotRowsF16(out, x []float32, k []uint16, stride int) {
 	}
 }
 
-// AxpyRowsF16 is AxpyRows over binary16 rows: it adds w[j] times the
-// float32 values of v's row j (len(dst) elements starting at j·stride) to
-// dst, for every j in order, exactly as AxpyRows does.
+// AxpyRowsF16 adds w[j] times the float32 values of v's row j (len(dst)
+// elements starting at j·stride) to dst, for every j in order: exactly
+// len(w) calls of Axpy on the converted rows, bit for bit (a head's
+// weighted sum of cached values). v must hold (len(w)-1)·stride+len(dst)
+// values.
 func AxpyRowsF16(dst []float32, v []uint16, stride int, w []float32) {
 	if len(w) == 0 {
 		return

@@ -55,48 +55,52 @@ func halfRows(r *rand.Rand, rows, stride int) ([]uint16, []float32) {
 	return h, f
 }
 
-// TestDotRowsF16 checks that the binary16 rows give exactly DotRows on
-// their float32 values, for head sizes the SIMD kernel takes (multiples of
-// 16) and others, with rows further apart than their length.
+// TestDotRowsF16 checks that the binary16 rows give exactly Dot on their
+// float32 values, for head sizes the SIMD kernel takes (multiples of 16)
+// and others, for row counts below, at and past the kernel's four-row step,
+// with rows further apart than their length.
 func TestDotRowsF16(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	withKernels(t, func(t *testing.T) {
 		for _, n := range []int{128, 64, 80, 256, 40, 7} {
-			rows, stride := 37, n+24
-			h, f := halfRows(r, rows, stride)
-			x := randVec(r, n)
-			got, want := make([]float32, rows), make([]float32, rows)
-			DotRowsF16(got, x, h, stride)
-			DotRows(want, x, f, stride)
-			for j := range got {
-				if math.Float32bits(got[j]) != math.Float32bits(want[j]) {
-					t.Fatalf("n=%d row %d: DotRowsF16 %v, DotRows %v", n, j, got[j], want[j])
-				}
-				if d := math.Abs(float64(got[j] - Dot(x, f[j*stride:j*stride+n]))); d != 0 {
-					t.Fatalf("n=%d row %d: differs from Dot by %g", n, j, d)
+			for _, rows := range []int{1, 3, 4, 17, 37} {
+				stride := n + 24
+				h, f := halfRows(r, rows, stride)
+				x := randVec(r, n)
+				got := make([]float32, rows)
+				DotRowsF16(got, x, h, stride)
+				for j := range got {
+					if want := Dot(x, f[j*stride:j*stride+n]); math.Float32bits(got[j]) != math.Float32bits(want) {
+						t.Fatalf("n=%d rows=%d row %d: DotRowsF16 %v, Dot %v", n, rows, j, got[j], want)
+					}
 				}
 			}
 		}
 	})
 }
 
-// TestAxpyRowsF16 checks the weighted sum of binary16 rows against
-// AxpyRows on their float32 values, bit for bit, including the 16-element
-// chunks after the 64-element ones (n = 80, 144).
+// TestAxpyRowsF16 checks the weighted sum of binary16 rows against one
+// Axpy per row on their float32 values, bit for bit, including the
+// 16-element chunks after the 64-element ones (n = 80, 144) and row counts
+// below, at and past the kernel's group of 16.
 func TestAxpyRowsF16(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 14))
 	withKernels(t, func(t *testing.T) {
 		for _, n := range []int{128, 80, 144, 16, 256, 40, 3} {
-			rows, stride := 53, n+8
-			h, f := halfRows(r, rows, stride)
-			w := randVec(r, rows)
-			got, want := randVec(r, n), make([]float32, n)
-			copy(want, got)
-			AxpyRowsF16(got, h, stride, w)
-			AxpyRows(want, f, stride, w)
-			for i := range got {
-				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-					t.Fatalf("n=%d element %d: AxpyRowsF16 %v, AxpyRows %v", n, i, got[i], want[i])
+			for _, rows := range []int{1, 3, 16, 17, 53} {
+				stride := n + 8
+				h, f := halfRows(r, rows, stride)
+				w := randVec(r, rows)
+				got, want := randVec(r, n), make([]float32, n)
+				copy(want, got)
+				AxpyRowsF16(got, h, stride, w)
+				for j, a := range w {
+					Axpy(want, f[j*stride:j*stride+n], a)
+				}
+				for i := range got {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("n=%d rows=%d element %d: AxpyRowsF16 %v, Axpy per row %v", n, rows, i, got[i], want[i])
+					}
 				}
 			}
 		}

@@ -248,23 +248,9 @@ func quantizeActSIMD(x []float32, block int, qs []int8, d []float32, sums []int1
 	quantizeActAVX2(&x[0], nb, block, &qs[0], &d[0], ps)
 }
 
-//go:noescape
-func dotRowsAVX2(x, k *float32, stride, rows, n int, out *float32)
-
-//go:noescape
-func axpyRowsAVX2(dst, v *float32, stride, rows, n int, w *float32)
-
 // rowsSIMD reports whether the strided row kernels apply to rows of n
 // elements.
 func rowsSIMD(n int) bool { return useSIMD && n >= simdWidth && n%simdWidth == 0 }
-
-func dotRowsSIMD(out, x, k []float32, stride int) {
-	dotRowsAVX2(&x[0], &k[0], stride, len(out), len(x), &out[0])
-}
-
-func axpyRowsSIMD(dst, v []float32, stride int, w []float32) {
-	axpyRowsAVX2(&dst[0], &v[0], stride, len(w), len(dst), &w[0])
-}
 
 //go:noescape
 func expSubAVX2(x *float32, n int, m float32, c *[17]float32)

@@ -219,133 +219,6 @@ axpy4loop:
 	VZEROUPPER
 	RET
 
-// func dotRowsAVX2(x, k *float32, stride, rows, n int, out *float32)
-// out[j] = x · k[j·stride : j·stride+n] for j < rows, each in exactly
-// dotAVX2's order (two 8-lane accumulators over 16-element steps, then
-// REDUCE): one call for a head's scores over every cached key. stride is
-// in elements; n is a positive multiple of 16.
-TEXT ·dotRowsAVX2(SB), NOSPLIT, $0-48
-	MOVQ x+0(FP), SI
-	MOVQ k+8(FP), DI
-	MOVQ stride+16(FP), R8
-	SHLQ $2, R8
-	MOVQ rows+24(FP), R9
-	MOVQ n+32(FP), CX
-	SHLQ $2, CX
-	MOVQ out+40(FP), DX
-
-dotrowsrow:
-	XORQ   AX, AX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-
-dotrowsloop:
-	VMOVUPS     (SI)(AX*1), Y2
-	VMOVUPS     32(SI)(AX*1), Y3
-	VFMADD231PS (DI)(AX*1), Y2, Y0
-	VFMADD231PS 32(DI)(AX*1), Y3, Y1
-	ADDQ        $64, AX
-	CMPQ        AX, CX
-	JLT         dotrowsloop
-
-	REDUCE(Y0, Y1, X0, X2)
-	MOVSS X0, (DX)
-	ADDQ  $4, DX
-	ADDQ  R8, DI
-	DECQ  R9
-	JNZ   dotrowsrow
-	VZEROUPPER
-	RET
-
-// func axpyRowsAVX2(dst, v *float32, stride, rows, n int, w *float32)
-// dst += w[0]·v[0:n] + w[1]·v[stride:stride+n] + ..., one fused
-// multiply-add per element and row, rows in order: exactly what rows calls
-// of axpyAVX2 compute, with each 64-element chunk of dst kept in registers
-// across all rows. stride is in elements; n is a positive multiple of 16.
-TEXT ·axpyRowsAVX2(SB), NOSPLIT, $0-48
-	MOVQ dst+0(FP), DI
-	MOVQ v+8(FP), SI
-	MOVQ stride+16(FP), R8
-	SHLQ $2, R8
-	MOVQ rows+24(FP), R9
-	MOVQ n+32(FP), CX
-	SHLQ $2, CX
-	MOVQ w+40(FP), DX
-	XORQ AX, AX
-
-axpyrowschunk:
-	// Elements AX..AX+63 (fewer at the end: 16 at a time).
-	MOVQ CX, BX
-	SUBQ AX, BX
-	CMPQ BX, $256
-	JLT  axpyrowssmall
-
-	VMOVUPS (DI)(AX*1), Y0
-	VMOVUPS 32(DI)(AX*1), Y1
-	VMOVUPS 64(DI)(AX*1), Y2
-	VMOVUPS 96(DI)(AX*1), Y3
-	VMOVUPS 128(DI)(AX*1), Y4
-	VMOVUPS 160(DI)(AX*1), Y5
-	VMOVUPS 192(DI)(AX*1), Y6
-	VMOVUPS 224(DI)(AX*1), Y7
-	LEAQ    (SI)(AX*1), R10
-	MOVQ    DX, R11
-	MOVQ    R9, R12
-
-axpyrowsrow:
-	VBROADCASTSS (R11), Y8
-	VFMADD231PS  (R10), Y8, Y0
-	VFMADD231PS  32(R10), Y8, Y1
-	VFMADD231PS  64(R10), Y8, Y2
-	VFMADD231PS  96(R10), Y8, Y3
-	VFMADD231PS  128(R10), Y8, Y4
-	VFMADD231PS  160(R10), Y8, Y5
-	VFMADD231PS  192(R10), Y8, Y6
-	VFMADD231PS  224(R10), Y8, Y7
-	ADDQ         $4, R11
-	ADDQ         R8, R10
-	DECQ         R12
-	JNZ          axpyrowsrow
-
-	VMOVUPS Y0, (DI)(AX*1)
-	VMOVUPS Y1, 32(DI)(AX*1)
-	VMOVUPS Y2, 64(DI)(AX*1)
-	VMOVUPS Y3, 96(DI)(AX*1)
-	VMOVUPS Y4, 128(DI)(AX*1)
-	VMOVUPS Y5, 160(DI)(AX*1)
-	VMOVUPS Y6, 192(DI)(AX*1)
-	VMOVUPS Y7, 224(DI)(AX*1)
-	ADDQ    $256, AX
-	CMPQ    AX, CX
-	JLT     axpyrowschunk
-	VZEROUPPER
-	RET
-
-axpyrowssmall:
-	// A 16-element chunk.
-	VMOVUPS (DI)(AX*1), Y0
-	VMOVUPS 32(DI)(AX*1), Y1
-	LEAQ    (SI)(AX*1), R10
-	MOVQ    DX, R11
-	MOVQ    R9, R12
-
-axpyrowssmallrow:
-	VBROADCASTSS (R11), Y8
-	VFMADD231PS  (R10), Y8, Y0
-	VFMADD231PS  32(R10), Y8, Y1
-	ADDQ         $4, R11
-	ADDQ         R8, R10
-	DECQ         R12
-	JNZ          axpyrowssmallrow
-
-	VMOVUPS Y0, (DI)(AX*1)
-	VMOVUPS Y1, 32(DI)(AX*1)
-	ADDQ    $64, AX
-	CMPQ    AX, CX
-	JLT     axpyrowschunk
-	VZEROUPPER
-	RET
-
 // EXP8 replaces the 8 float32 lanes of Y0 by Exp32 of them, lane by lane,
 // bit for bit: the same float32 operations in the same order (separate
 // multiplies and adds, no fused multiply-add). t = x·log2e; k = t ± 0.5
@@ -478,9 +351,12 @@ tof16loop:
 	RET
 
 // func dotRowsF16AVX2(x *float32, k *uint16, stride, rows, n int, out *float32)
-// dotRowsAVX2 over binary16 rows (stride in elements), each converted as
-// it is loaded: the same accumulators, fused multiply-adds and reduction,
-// so out[j] is what dotRowsAVX2 gives on the converted rows. Four rows are
+// out[j] = x · k[j·stride : j·stride+n] for j < rows over binary16 rows
+// (stride in elements), each converted as it is loaded, in exactly
+// dotAVX2's order (two 8-lane accumulators over 16-element steps, then
+// REDUCE): one call for a head's scores over every cached key, each what
+// dotAVX2 gives for x and the converted row; n is a positive multiple of
+// 16. Four rows are
 // taken at a time, each with its own two accumulators: one row's chain of
 // dependent multiply-adds is too short to keep the multipliers busy.
 TEXT ·dotRowsF16AVX2(SB), NOSPLIT, $0-48
@@ -590,9 +466,11 @@ dotf16done:
 #define axpyGroup 16
 
 // func axpyRowsF16AVX2(dst *float32, v *uint16, stride, rows, n int, w *float32)
-// axpyRowsAVX2 over binary16 rows (stride in elements), each converted as
-// it is loaded: the same fused multiply-adds in the same order, so dst gets
-// what axpyRowsAVX2 gives on the converted rows. The rows go in groups of
+// dst += w[0]·v[0:n] + w[1]·v[stride:stride+n] + ... over binary16 rows
+// (stride in elements), each converted as it is loaded, one fused
+// multiply-add per element and row, rows in order: exactly what rows calls
+// of axpyAVX2 give on the converted rows; n is a positive multiple of 16.
+// The rows go in groups of
 // axpyGroup; within a group, chunks of 64 outputs (16 at the end) are
 // kept in registers across the group's rows.
 TEXT ·axpyRowsF16AVX2(SB), NOSPLIT, $0-48

@@ -49,12 +49,6 @@ func axpy4SIMD(dst, x0, x1, x2, x3 []float32, a *[4]float32) {
 
 func rowsSIMD(int) bool { return false }
 
-func dotRowsSIMD(out, x, k []float32, stride int) { panic("tensor: no SIMD kernels in this build") }
-
-func axpyRowsSIMD(dst, v []float32, stride int, w []float32) {
-	panic("tensor: no SIMD kernels in this build")
-}
-
 func expSubSIMD(x []float32, m float32) { panic("tensor: no SIMD kernels in this build") }
 
 func swigluSIMD(gate, up []float32) { panic("tensor: no SIMD kernels in this build") }

@@ -178,25 +178,6 @@ func RopeInterleaved(x []float32, headDim int, cos, sin []float32) {
 	}
 }
 
-// AxpyRows adds Σ w[j]·v[j·stride : j·stride+len(dst)] to dst, rows in
-// order: exactly len(w) calls of Axpy, bit for bit, with dst kept in
-// registers across rows (a head's weighted sum of cached values). v must
-// hold (len(w)-1)·stride+len(dst) elements.
-func AxpyRows(dst, v []float32, stride int, w []float32) {
-	if len(w) == 0 {
-		return
-	}
-	n := len(dst)
-	_ = v[(len(w)-1)*stride+n-1]
-	if rowsSIMD(n) {
-		axpyRowsSIMD(dst, v, stride, w)
-		return
-	}
-	for j, a := range w {
-		Axpy(dst, v[j*stride:j*stride+n], a)
-	}
-}
-
 // Axpy4 adds a0·x0 + a1·x1 + a2·x2 + a3·x3 to dst: exactly what Axpy(dst,
 // x0, a0) then Axpy(dst, x1, a1) and so on compute, bit for bit, with dst
 // read and written once (the weighted sum of cached values in attention).
