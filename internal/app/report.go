@@ -236,19 +236,22 @@ func writeMarkdownReport(out, dirName string, md []byte, files map[string][]byte
 			return fmt.Errorf("replace %s: %w", dir, err)
 		}
 	}
-	restore := func() {
+	// restore puts the previous charts back, saying where they are if it
+	// cannot.
+	restore := func(err error) error {
 		os.RemoveAll(dir)
 		if old != "" {
-			os.Rename(old, dir)
+			if rerr := os.Rename(old, dir); rerr != nil {
+				return fmt.Errorf("%w (and the previous charts could not be put back: they are in %s)", err, old)
+			}
 		}
+		return err
 	}
 	if err := os.Rename(fresh, dir); err != nil {
-		restore()
-		return fmt.Errorf("replace %s: %w", dir, err)
+		return restore(fmt.Errorf("replace %s: %w", dir, err))
 	}
 	if err := writeFile(out, md); err != nil {
-		restore()
-		return fmt.Errorf("write %s: %w", out, err)
+		return restore(fmt.Errorf("write %s: %w", out, err))
 	}
 	if old != "" {
 		os.RemoveAll(old)
