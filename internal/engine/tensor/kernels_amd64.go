@@ -283,8 +283,20 @@ func float32sToF16SIMD(dst []uint16, src []float32) {
 	float32sToF16AVX2(&dst[0], &src[0], len(src))
 }
 
+// dotRowsF16SIMD takes the rows four at a time with the fused F16 kernel
+// of the F16 weight matrices (dot4x1F16AVX2: four rows' chains of
+// multiply-adds keep the multipliers busy, where one row's do not), and the
+// rest one at a time; both give dotAVX2's result for each converted row.
 func dotRowsF16SIMD(out, x []float32, k []uint16, stride int) {
-	dotRowsF16AVX2(&x[0], &k[0], stride, len(out), len(x), &out[0])
+	n := len(x)
+	b := unsafe.Slice((*byte)(unsafe.Pointer(&k[0])), 2*len(k))
+	j := 0
+	for ; j+4 <= len(out); j += 4 {
+		dot4x1F16AVX2(&b[2*j*stride], 2*stride, &x[0], n, (*[4]float32)(out[j:j+4]))
+	}
+	if j < len(out) {
+		dotRowsF16AVX2(&x[0], &k[j*stride], stride, len(out)-j, n, &out[j])
+	}
 }
 
 func axpyRowsF16SIMD(dst []float32, v []uint16, stride int, w []float32) {

@@ -354,11 +354,9 @@ tof16loop:
 // out[j] = x · k[j·stride : j·stride+n] for j < rows over binary16 rows
 // (stride in elements), each converted as it is loaded, in exactly
 // dotAVX2's order (two 8-lane accumulators over 16-element steps, then
-// REDUCE): one call for a head's scores over every cached key, each what
-// dotAVX2 gives for x and the converted row; n is a positive multiple of
-// 16. Four rows are
-// taken at a time, each with its own two accumulators: one row's chain of
-// dependent multiply-adds is too short to keep the multipliers busy.
+// REDUCE): what dotAVX2 gives for x and the converted row; n is a positive
+// multiple of 16. DotRowsF16 takes rows four at a time with dot4x1F16AVX2
+// and leaves this the rest.
 TEXT ·dotRowsF16AVX2(SB), NOSPLIT, $0-48
 	MOVQ x+0(FP), SI
 	MOVQ k+8(FP), DI
@@ -368,65 +366,8 @@ TEXT ·dotRowsF16AVX2(SB), NOSPLIT, $0-48
 	MOVQ n+32(FP), CX
 	SHLQ $2, CX
 	MOVQ out+40(FP), DX
-	LEAQ (R8)(R8*2), R13
-
-dotf16quad:
-	CMPQ   R9, $4
-	JLT    dotf16row
-	LEAQ   (DI)(R8*1), R10
-	LEAQ   (DI)(R8*2), R11
-	LEAQ   (DI)(R13*1), R12
-	XORQ   AX, AX
-	XORQ   BX, BX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-
-dotf16quadloop:
-	VMOVUPS     (SI)(AX*1), Y8
-	VMOVUPS     32(SI)(AX*1), Y9
-	VCVTPH2PS   (DI)(BX*1), Y10
-	VCVTPH2PS   16(DI)(BX*1), Y11
-	VFMADD231PS Y10, Y8, Y0
-	VFMADD231PS Y11, Y9, Y1
-	VCVTPH2PS   (R10)(BX*1), Y10
-	VCVTPH2PS   16(R10)(BX*1), Y11
-	VFMADD231PS Y10, Y8, Y2
-	VFMADD231PS Y11, Y9, Y3
-	VCVTPH2PS   (R11)(BX*1), Y10
-	VCVTPH2PS   16(R11)(BX*1), Y11
-	VFMADD231PS Y10, Y8, Y4
-	VFMADD231PS Y11, Y9, Y5
-	VCVTPH2PS   (R12)(BX*1), Y10
-	VCVTPH2PS   16(R12)(BX*1), Y11
-	VFMADD231PS Y10, Y8, Y6
-	VFMADD231PS Y11, Y9, Y7
-	ADDQ        $64, AX
-	ADDQ        $32, BX
-	CMPQ        AX, CX
-	JLT         dotf16quadloop
-
-	REDUCE(Y0, Y1, X0, X10)
-	REDUCE(Y2, Y3, X2, X10)
-	REDUCE(Y4, Y5, X4, X10)
-	REDUCE(Y6, Y7, X6, X10)
-	MOVSS X0, (DX)
-	MOVSS X2, 4(DX)
-	MOVSS X4, 8(DX)
-	MOVSS X6, 12(DX)
-	ADDQ  $16, DX
-	LEAQ  (DI)(R8*4), DI
-	SUBQ  $4, R9
-	JMP   dotf16quad
 
 dotf16row:
-	TESTQ  R9, R9
-	JZ     dotf16done
 	XORQ   AX, AX
 	XORQ   BX, BX
 	VXORPS Y0, Y0, Y0
@@ -447,9 +388,7 @@ dotf16loop:
 	ADDQ  $4, DX
 	ADDQ  R8, DI
 	DECQ  R9
-	JMP   dotf16row
-
-dotf16done:
+	JNZ   dotf16row
 	VZEROUPPER
 	RET
 
