@@ -623,6 +623,30 @@ GLOBL kq4bcast<>(SB), RODATA|NOPTR, $256
 	VMULPS         Y9, Y8, Y8            \
 	VADDPS         Y8, Y4, Y4
 
+// KPAIRA starts a pair of Q4_K or Q5_K blocks (rows A at SI and B at R8):
+// it prefetches ahead in both rows, unpacks both blocks' scales and mins
+// (Y7), converts d and dmin (X5), adds both mins terms to Y4, and leaves
+// row A's scale bytes in both lanes of Y6 and its d·d_x broadcast in Y9.
+#define KPAIRA \
+	PREFETCHT0   PFDIST(SI)      \
+	PREFETCHT0   PFDIST+64(SI)   \
+	PREFETCHT0   PFDIST+128(SI)  \
+	PREFETCHT0   PFDIST(R8)      \
+	PREFETCHT0   PFDIST+64(R8)   \
+	PREFETCHT0   PFDIST+128(R8)  \
+	KSCALES2                     \
+	KDMIN2                       \
+	KMINS2                       \
+	VPERMQ       $0x44, Y7, Y6   \
+	VBROADCASTSS X5, Y9
+
+// KPAIRB leaves row B's scale bytes in both lanes of Y6 and its d·d_x
+// broadcast in Y9.
+#define KPAIRB \
+	VPERMQ       $0xee, Y7, Y6   \
+	VMOVHLPS     X5, X5, X9      \
+	VBROADCASTSS X9, Y9
+
 // KCHUNK2 computes, in y1 and y2, the int32 lanes of one 64-element chunk
 // of the block at base: its 32 bytes of nibbles at qoff(base) times the
 // activations at xoff(R11) and xoff+32(R11), times the two scales
@@ -671,21 +695,9 @@ q4krow:
 	VXORPS Y12, Y12, Y12
 
 q4kblk:
-	PREFETCHT0 PFDIST(SI)
-	PREFETCHT0 PFDIST+64(SI)
-	PREFETCHT0 PFDIST+128(SI)
-	PREFETCHT0 PFDIST(R8)
-	PREFETCHT0 PFDIST+64(R8)
-	PREFETCHT0 PFDIST+128(R8)
-	KSCALES2
-	KDMIN2
-	KMINS2
-	VPERMQ       $0x44, Y7, Y6
-	VBROADCASTSS X5, Y9
+	KPAIRA
 	Q4KROW(SI, Y9, Y0)
-	VPERMQ       $0xee, Y7, Y6
-	VMOVHLPS     X5, X5, X9
-	VBROADCASTSS X9, Y9
+	KPAIRB
 	Q4KROW(R8, Y9, Y12)
 	ADDQ         $144, SI
 	ADDQ         $144, R8
@@ -766,21 +778,9 @@ q5krow:
 	VXORPS Y15, Y15, Y15
 
 q5kblk:
-	PREFETCHT0   PFDIST(SI)
-	PREFETCHT0   PFDIST+64(SI)
-	PREFETCHT0   PFDIST+128(SI)
-	PREFETCHT0   PFDIST(R8)
-	PREFETCHT0   PFDIST+64(R8)
-	PREFETCHT0   PFDIST+128(R8)
-	KSCALES2
-	KDMIN2
-	KMINS2
-	VPERMQ       $0x44, Y7, Y6
-	VBROADCASTSS X5, Y9
+	KPAIRA
 	Q5KROW(SI, Y9, Y0)
-	VPERMQ       $0xee, Y7, Y6
-	VMOVHLPS     X5, X5, X9
-	VBROADCASTSS X9, Y9
+	KPAIRB
 	Q5KROW(R8, Y9, Y15)
 	ADDQ         $176, SI
 	ADDQ         $176, R8
